@@ -1,0 +1,69 @@
+from pathlib import Path
+
+import pytest
+import torch
+
+from ardemo import data
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+needs_mnist = pytest.mark.skipif(
+    not (SHARED / "MNIST" / "raw" / "t10k-images-idx3-ubyte.gz").is_file(),
+    reason=f"the MNIST test split is not in {SHARED}",
+)
+
+
+def test_digits():
+    d = data.digits()
+    assert d.images.shape == (1797, 64) and d.shape == (8, 8)
+    assert d.images.min() == 0 and d.images.max() == 1
+    assert set(d.labels.unique().tolist()) == set(range(10))
+    b = data.digits(binarize=True)
+    assert set(b.images.unique().tolist()) == {0.0, 1.0}
+    assert torch.equal(b.images, (d.images > 0.5).float())
+
+
+def test_ring_is_the_outer_unit_circle():
+    x = data.ring(400, noise=0.0)
+    assert x.shape == (400, 2)
+    torch.testing.assert_close(x.norm(dim=1), torch.ones(400))
+    noisy = data.ring(400, noise=0.05)
+    assert 0.02 < (noisy.norm(dim=1) - 1).std() < 0.08
+
+
+@needs_mnist
+def test_mnist_test_split_from_shared_folder():
+    m = data.mnist("test", root=SHARED)
+    assert m.images.shape == (10_000, 784) and m.shape == (28, 28)
+    assert m.images.dtype == torch.float32 and 0 <= m.images.min() and m.images.max() == 1
+    # the first test labels of the official file
+    assert m.labels[:10].tolist() == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
+    assert torch.bincount(m.labels).tolist() == [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
+    b = data.mnist("test", binarize=True, root=SHARED)
+    assert set(b.images.unique().tolist()) == {0.0, 1.0}
+
+
+@needs_mnist
+def test_mnist_root_from_environment(monkeypatch):
+    monkeypatch.setenv("ARDEMO_DATA_DIR", str(SHARED))
+    assert len(data.mnist()) == 10_000
+
+
+def test_missing_dataset_names_dataset_and_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"FashionMNIST \(test\) not found.*" + str(tmp_path)):
+        data.fashion_mnist(root=tmp_path)
+
+
+def test_corrupt_file_is_detected(tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "t10k-images-idx3-ubyte.gz").write_bytes(b"not really gzip")
+    (raw / "t10k-labels-idx1-ubyte.gz").write_bytes(b"not really gzip")
+    with pytest.raises(ValueError, match="corrupt"):
+        data.mnist(root=tmp_path)
+
+
+def test_bad_split_and_threshold(tmp_path):
+    with pytest.raises(ValueError, match="split"):
+        data.mnist("validation", root=tmp_path)
+    with pytest.raises(ValueError, match="threshold"):
+        data.digits(binarize=True, threshold=1.5)

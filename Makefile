@@ -1,0 +1,72 @@
+# ardemo: the book and its library. `make book` and `make test` set up everything they need.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.11 takes torch 2.14.1 / torchvision 0.29.1 from local wheels on the project's machines.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.ardemo-installed
+EXTRAS ?= book,test
+BUILD  := build
+NB_DIR := $(BUILD)/notebooks
+# chapters are the MyST notebooks in book/ (the ones with a kernelspec)
+CHAPTERS := $(shell grep -l '^kernelspec:' book/*.md)
+NOTEBOOKS := $(patsubst book/%.md,$(NB_DIR)/%.ipynb,$(CHAPTERS))
+# the MNIST test split beside the repository, when there is one
+ifeq ($(origin ARDEMO_DATA_DIR), undefined)
+  ifneq ($(wildcard ../shared/data/MNIST/raw),)
+    export ARDEMO_DATA_DIR := $(abspath ../shared/data)
+  endif
+endif
+
+.PHONY: help install book test unit nbval notebooks lab bench clean
+
+help:
+	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
+	@echo "make test       unit tests + every notebook executed under nbval"
+	@echo "make notebooks  plain .ipynb copies of the chapters in $(NB_DIR)/"
+	@echo "make lab        JupyterLab on book/ (chapters open as notebooks)"
+	@echo "make bench      benchmarks"
+	@echo "make clean      remove build outputs (keeps .venv)"
+
+# (Re)install when the venv is missing or pyproject.toml changed.
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS)]"
+	@touch $@
+
+install: $(STAMP)
+
+book: $(STAMP)
+	$(VENV)/bin/jupyter-book build book -W -n --keep-going
+	@echo "The book is at $(CURDIR)/book/_build/html/index.html"
+
+$(NB_DIR)/%.ipynb: book/%.md $(STAMP)
+	@mkdir -p $(NB_DIR)
+	$(VENV)/bin/jupytext --quiet --to ipynb --output $@ $<
+
+notebooks: $(NOTEBOOKS)
+
+unit: $(STAMP)
+	$(PY) -m pytest tests
+
+nbval: $(STAMP) $(NOTEBOOKS)
+	PYTHONPATH=tests $(PY) -m pytest -p notebook_timing --nbval-lax --nbval-current-env \
+		--nbval-cell-timeout=600 -o testpaths= -o addopts= $(NOTEBOOKS)
+
+test: $(STAMP) $(NOTEBOOKS)
+	@status=0; \
+	$(MAKE) --no-print-directory unit || status=1; \
+	$(MAKE) --no-print-directory nbval || status=1; \
+	exit $$status
+
+lab: $(STAMP)
+	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet -e ".[book,test,lab]"
+	cd book && ../$(VENV)/bin/jupyter lab
+
+bench: $(STAMP)
+	$(PY) tests/benchmarks/bench_sampling.py
+
+clean:
+	rm -rf $(BUILD) book/_build .pytest_cache

@@ -38,7 +38,17 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-book: $(STAMP)
+# MathJax served with the book, so its math renders offline; without npm the CDN is used.
+MATHJAX := $(BUILD)/mathjax-static/mathjax/tex-chtml.js
+MATHJAX_VERSION := 3.2.2
+$(MATHJAX):
+	@mkdir -p $(BUILD)/mathjax-static/mathjax
+	@if command -v npm >/dev/null && (cd $(BUILD) && npm pack --silent mathjax@$(MATHJAX_VERSION) >/dev/null 2>&1); then \
+		tar -xzf $(BUILD)/mathjax-$(MATHJAX_VERSION).tgz -C $(BUILD)/mathjax-static/mathjax --strip-components=2 \
+			package/es5/tex-chtml.js package/es5/output/chtml/fonts/woff-v2 && rm $(BUILD)/mathjax-$(MATHJAX_VERSION).tgz; \
+	else echo "npm or the npm registry is not available: the book will load MathJax from its CDN"; fi
+
+book: $(STAMP) $(MATHJAX)
 	$(VENV)/bin/jupyter-book build book -W -n --keep-going
 	@echo "The book is at $(CURDIR)/book/_build/html/index.html"
 

@@ -26,7 +26,7 @@ from .configurations import all_configurations
 from .divergences import kl_divergence
 
 MAX_TRANSFER_WIDTH = 16
-"""Widest strip handled exactly: :math:`2^{16}` row states."""
+"""The widest strip handled exactly, with :math:`2^{16}` row states."""
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ class IsingStrip:
 
     # --- exact linear algebra ------------------------------------------------------------------
     def configurations(self, device: torch.device | str | None = None, dtype: torch.dtype = torch.float32) -> torch.Tensor:
-        """All :math:`2^N` rows, in the order of :func:`ardemo.all_configurations`."""
+        """All :math:`2^N` rows, in the order of :func:`ardemo.configurations.all_configurations`."""
         return all_configurations(self.width, device=device, dtype=dtype)
 
     def apply(self, psi: torch.Tensor) -> torch.Tensor:

@@ -20,12 +20,13 @@ ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   endif
 endif
 
-.PHONY: help install book test unit nbval notebooks lab bench clean
+.PHONY: help install book test unit nbval notebooks exercises lab bench clean
 
 help:
 	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
 	@echo "make test       unit tests + every notebook executed under nbval"
 	@echo "make notebooks  plain .ipynb copies of the chapters in $(NB_DIR)/"
+	@echo "make exercises  student edition: notebooks without solutions + HTML book ($(BUILD)/student)"
 	@echo "make lab        JupyterLab on book/ (chapters open as notebooks)"
 	@echo "make bench      benchmarks"
 	@echo "make clean      remove build outputs (keeps .venv)"
@@ -70,6 +71,18 @@ test: $(STAMP) $(NOTEBOOKS)
 	$(MAKE) --no-print-directory unit || status=1; \
 	$(MAKE) --no-print-directory nbval || status=1; \
 	exit $$status
+
+# Student edition: solutions removed, TODO cells in the lab, self-checks kept.
+STUDENT := $(BUILD)/student
+exercises: $(STAMP) $(MATHJAX)
+	$(PY) -m ardemo.student_edition book $(STUDENT)/book
+	@mkdir -p $(STUDENT)/notebooks
+	@for f in $$(grep -l '^kernelspec:' $(STUDENT)/book/*.md); do \
+		$(VENV)/bin/jupytext --quiet --to ipynb --output $(STUDENT)/notebooks/$$(basename $${f%.md}).ipynb $$f || exit 1; \
+	done
+	ARDEMO_MATHJAX_STATIC=$(abspath $(BUILD)/mathjax-static) $(VENV)/bin/jupyter-book build $(STUDENT)/book -W -n --keep-going
+	@echo "Student notebooks: $(CURDIR)/$(STUDENT)/notebooks/"
+	@echo "Student book:      $(CURDIR)/$(STUDENT)/book/_build/html/index.html"
 
 lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet -e ".[book,test,lab]"

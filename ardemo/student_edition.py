@@ -1,0 +1,145 @@
+"""Student editions of MyST notebooks: solutions out, self-checks in.
+
+Two markers are understood:
+
+* sphinx-exercise solutions — a ``{solution}`` directive, or everything from
+  ``{solution-start}`` through ``{solution-end}`` (text and code cells) — are removed;
+* inside a code cell, the lines from ``# BEGIN SOLUTION`` to ``# END SOLUTION`` are replaced by a
+  ``# TODO`` comment and ``raise NotImplementedError``, at the same indentation.
+
+Everything else, check cells included, is kept. ``python -m ardemo.student_edition BOOK DEST``
+writes a student edition of a whole Jupyter Book folder (see :func:`make_edition`).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})\{([\w-]+)\}")
+_BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
+_END = re.compile(r"^\s*# END SOLUTION\s*$")
+TODO = "TODO: write this part (see the text above), then run the check cell below."
+
+
+def _close(lines: list[str], i: int, fence: str) -> int:
+    """Index of the line closing the directive opened at ``lines[i]`` with ``fence``."""
+    for j in range(i + 1, len(lines)):
+        if lines[j].strip() == fence:
+            return j
+    raise ValueError(f"line {i + 1}: directive opened with {fence} is never closed")
+
+
+def strip_solutions(text: str) -> str:
+    """The student edition of one MyST notebook's text."""
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        m = _FENCE.match(line)
+        if m and m.group(2) == "solution":
+            i = _close(lines, i, m.group(1)) + 1
+            continue
+        if m and m.group(2) == "solution-start":
+            j = i
+            while j < len(lines):
+                mj = _FENCE.match(lines[j])
+                if mj and mj.group(2) == "solution-end":
+                    break
+                j += 1
+            else:
+                raise ValueError(f"line {i + 1}: solution-start without solution-end")
+            i = _close(lines, j, _FENCE.match(lines[j]).group(1)) + 1
+            continue
+        b = _BEGIN.match(line)
+        if b:
+            j = i + 1
+            while j < len(lines) and not _END.match(lines[j]):
+                j += 1
+            if j == len(lines):
+                raise ValueError(f"line {i + 1}: BEGIN SOLUTION without END SOLUTION")
+            indent = b.group(1)
+            out.append(f"{indent}# {TODO}\n")
+            out.append(f'{indent}raise NotImplementedError("{TODO}")\n')
+            i = j + 1
+            continue
+        out.append(line)
+        i += 1
+    return "".join(out)
+
+
+def solution_regions(text: str) -> list[str]:
+    """The code between each ``# BEGIN SOLUTION`` / ``# END SOLUTION`` pair, in order."""
+    regions, current = [], None
+    for line in text.splitlines(keepends=True):
+        if _BEGIN.match(line):
+            current = []
+        elif _END.match(line) and current is not None:
+            regions.append("".join(current))
+            current = None
+        elif current is not None:
+            current.append(line)
+    return regions
+
+
+def fill_in(student_text: str, answers: list[str]) -> str:
+    """Replace each TODO stub of a student edition by the corresponding answer (code lines)."""
+    lines = student_text.splitlines(keepends=True)
+    out, k, i = [], 0, 0
+    while i < len(lines):
+        if lines[i].strip() == f"# {TODO}" and i + 1 < len(lines) and "NotImplementedError" in lines[i + 1]:
+            if k >= len(answers):
+                raise ValueError("more TODO stubs than answers")
+            out.append(answers[k])
+            k, i = k + 1, i + 2
+            continue
+        out.append(lines[i])
+        i += 1
+    if k != len(answers):
+        raise ValueError(f"{len(answers)} answers for {k} TODO stubs")
+    return "".join(out)
+
+
+def make_edition(src: Path, dest: Path) -> list[Path]:
+    """Copy the book in ``src`` to ``dest`` as a student edition; returns the notebooks written.
+
+    Notebooks (``.md`` files with a ``kernelspec``) lose their solutions; ``_config.yml`` is set
+    to hide any remaining solutions and not to execute (the TODO cells would fail).
+    """
+    import shutil
+
+    import yaml
+
+    if dest.exists():
+        shutil.rmtree(dest)
+    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("_build", "*.ipynb", ".ipynb_checkpoints"))
+    notebooks = []
+    for path in sorted(dest.glob("*.md")):
+        text = path.read_text()
+        if "kernelspec:" in text:
+            path.write_text(strip_solutions(text))
+            notebooks.append(path)
+    config_path = dest / "_config.yml"
+    if config_path.exists():
+        config = yaml.safe_load(config_path.read_text())
+        config["title"] = f"{config.get('title', 'Book')} (student edition)"
+        config.setdefault("execute", {})["execute_notebooks"] = "off"
+        config.setdefault("sphinx", {}).setdefault("config", {})["hide_solutions"] = True
+        config_path.write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    return notebooks
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2:
+        print("usage: python -m ardemo.student_edition BOOK_DIR DEST_DIR", file=sys.stderr)
+        return 2
+    for path in make_edition(Path(args[0]), Path(args[1])):
+        print(f"student edition: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,122 @@
+import math
+
+import pytest
+import torch
+
+import ardemo
+from ardemo.rbm import GaussianBernoulliRBM, contrastive_divergence_loss
+
+
+def _machine(n_visible=2, n_hidden=4, sigma=0.3, seed=0):
+    ardemo.seed_all(seed)
+    m = GaussianBernoulliRBM(n_visible, n_hidden, sigma=sigma).double()
+    with torch.no_grad():
+        m.W.normal_(0.0, 0.6)
+        m.b.normal_(0.0, 0.3)
+        m.d.normal_(0.0, 0.5)
+    return m
+
+
+def energy(m, x, z):
+    return ((x - m.b) ** 2 / (2 * m.sigma2)).sum(-1) - ((x / m.sigma2) @ m.W * z).sum(-1) - z @ m.d
+
+
+def test_free_energy_is_minus_log_sum_over_hidden_states():
+    m = _machine(n_visible=3, n_hidden=5)
+    x = torch.randn(7, 3, dtype=torch.float64)
+    z = ardemo.all_configurations(5, dtype=torch.float64)
+    brute = -torch.logsumexp(-energy(m, x[:, None, :], z[None]), 1)
+    torch.testing.assert_close(m.free_energy(x), brute)
+
+
+def test_conditionals_are_the_normalised_energy_slices():
+    m = _machine(n_hidden=3)
+    x = torch.randn(5, 2, dtype=torch.float64)
+    z = ardemo.all_configurations(3, dtype=torch.float64)
+    log_joint = -energy(m, x[:, None, :], z[None])            # (5 x, 8 z)
+    p_z = torch.softmax(log_joint, 1)                           # exact p(z | x)
+    marginal_1 = (p_z[:, :, None] * z[None]).sum(1)             # p(z_j = 1 | x)
+    torch.testing.assert_close(m.p_z_given_x(x), marginal_1)
+    mean, var = m.p_x_given_z(z)
+    torch.testing.assert_close(mean, m.b + z @ m.W.T)
+    torch.testing.assert_close(var, m.sigma2.expand(8, 2))
+
+
+@pytest.mark.parametrize("n_hidden", [1, 4, 9])
+def test_quadrature_and_mixture_log_partition_agree(n_hidden):
+    m = _machine(n_hidden=n_hidden, sigma=0.25)
+    assert m.log_partition_quadrature(-5, 5, 801).item() == pytest.approx(m.log_partition_exact().item(), abs=1e-9)
+
+
+def test_log_prob_integrates_to_one():
+    m = _machine(n_hidden=6)
+    grid, area = m.quadrature_grid(-5, 5, 801)
+    assert (m.log_prob(grid).exp().sum() * area).item() == pytest.approx(1.0, abs=1e-9)
+
+
+def exact_samples(m, n):
+    """Draw x from the model by ancestral sampling of the mixture: z from its marginal, then x | z."""
+    z_all = ardemo.all_configurations(m.n_hidden, dtype=torch.float64)
+    mean = m.b + z_all @ m.W.T
+    log_w = z_all @ m.d + ((mean**2 - m.b**2) / (2 * m.sigma2)).sum(-1)
+    idx = torch.multinomial(torch.softmax(log_w, 0), n, replacement=True)
+    return mean[idx] + m.sigma2.sqrt() * torch.randn(n, m.n_visible, dtype=torch.float64)
+
+
+def test_gibbs_kernel_leaves_the_model_distribution_invariant():
+    m = _machine(n_hidden=3, sigma=0.4)
+    n = 400_000
+    x = exact_samples(m, n)
+    with torch.no_grad():
+        moved = m.gibbs_step(x)
+    edges = torch.linspace(-3, 3, 13, dtype=torch.float64)
+
+    def histogram(points):
+        ix = torch.bucketize(points[:, 0].clamp(-2.999, 2.999), edges) - 1
+        iy = torch.bucketize(points[:, 1].clamp(-2.999, 2.999), edges) - 1
+        return torch.bincount(ix * 12 + iy, minlength=144).double() / len(points)
+
+    # two samples of one law: TV ~ sqrt(bins / n) ~ 0.01 at most; a wrong kernel gives far more
+    assert ardemo.total_variation(histogram(x), histogram(moved)).item() < 0.01
+    # the histogram also matches the exact density integrated over each bin (quadrature)
+    grid, area = m.quadrature_grid(-3, 3, 601)
+    ix = torch.bucketize(grid[:, 0].clamp(-2.999, 2.999), edges) - 1
+    iy = torch.bucketize(grid[:, 1].clamp(-2.999, 2.999), edges) - 1
+    exact = torch.zeros(144, dtype=torch.float64).index_add_(0, ix * 12 + iy, m.log_prob(grid).exp().detach() * area)
+    assert ardemo.total_variation(histogram(moved), exact / exact.sum()).item() < 0.015
+
+
+def test_sample_chains_shape_and_gibbs_returns_samples():
+    m = GaussianBernoulliRBM(2, 5)
+    path = m.sample_chains(7, 11)
+    assert path.shape == (11, 7, 2)
+    x = torch.zeros(1000, 2)
+    assert m.gibbs_step(x).std(0).min() > 0.05  # samples, not means
+
+
+def test_cd_surrogate_gradient_is_positive_minus_negative_phase():
+    m = _machine()
+    data = torch.randn(10, 2, dtype=torch.float64)
+    negatives = torch.randn(10, 2, dtype=torch.float64)
+    loss = contrastive_divergence_loss(m, data, negatives)
+    loss.backward()
+    expected = torch.autograd.grad(m.free_energy(data).mean() - m.free_energy(negatives).mean(), m.W)[0]
+    torch.testing.assert_close(m.W.grad, expected)
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="n_hidden"):
+        GaussianBernoulliRBM(2, 0)
+    with pytest.raises(TypeError, match="n_visible"):
+        GaussianBernoulliRBM(2.0, 3)
+    m = GaussianBernoulliRBM(2, 3)
+    with pytest.raises(ValueError, match="visible units"):
+        m.free_energy(torch.zeros(4, 3))
+    with pytest.raises(ValueError, match="NaN"):
+        m.free_energy(torch.tensor([[0.0, float("nan")]]))
+    with pytest.raises(ValueError, match="hidden units"):
+        m.p_x_given_z(torch.zeros(4, 2))
+    with pytest.raises(ValueError, match="too large"):
+        GaussianBernoulliRBM(2, 25).log_partition_exact()
+    with pytest.raises(ValueError, match="2 visible"):
+        GaussianBernoulliRBM(3, 2).log_partition_quadrature()

@@ -27,7 +27,7 @@ help:
 	@echo "make test       unit tests + every notebook executed under nbval"
 	@echo "make notebooks  plain .ipynb copies of the chapters in $(NB_DIR)/"
 	@echo "make exercises  student edition: notebooks without solutions + HTML book ($(BUILD)/student)"
-	@echo "make lab        JupyterLab on book/ (chapters open as notebooks)"
+	@echo "make lab        JupyterLab on book/ (chapters open as notebooks; LAB_ARGS=... passes options)"
 	@echo "make bench      benchmarks"
 	@echo "make clean      remove build outputs (keeps .venv)"
 
@@ -86,7 +86,7 @@ exercises: $(STAMP) $(MATHJAX)
 
 lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet -e ".[book,test,lab]"
-	cd book && ../$(VENV)/bin/jupyter lab
+	cd book && ../$(VENV)/bin/jupyter lab $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_sampling.py

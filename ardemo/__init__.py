@@ -1,6 +1,6 @@
 """ardemo: the companion library of the book on discrete generative models."""
 
-from . import data
+from . import data, labcheck, onsager, rbm, symmetry, teacher_student, transfer_matrix
 from .autoregressive import AutoregressiveLinear, AutoregressiveModel
 from .configurations import all_configurations, configuration_index, empirical_distribution
 from .divergences import kl_divergence, total_variation

@@ -67,15 +67,19 @@ class GaussianBernoulliRBM(nn.Module):
 
     def hidden_logits(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`d_j + \\sum_i x_i W_{ij} / \\sigma_i^2`, shape ``(..., H)``."""
-        return self.d + (self._visible(x) / self.sigma2) @ self.W
+        return self._logits(self._visible(x))
+
+    def _logits(self, x: torch.Tensor) -> torch.Tensor:
+        return self.d + (x / self.sigma2) @ self.W
 
     def free_energy(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`F(x) = \\sum_i (x_i - b_i)^2 / 2\\sigma_i^2 - \\sum_j \\mathrm{softplus}(d_j + \\sum_i x_i W_{ij}/\\sigma_i^2)`.
 
         The source's :math:`c(x)`, the log of the unnormalised marginal, is :math:`-F(x)`.
         """
-        quadratic = ((self._visible(x) - self.b) ** 2 / (2 * self.sigma2)).sum(-1)
-        return quadratic - F.softplus(self.hidden_logits(x)).sum(-1)
+        x = self._visible(x)
+        quadratic = ((x - self.b) ** 2 / (2 * self.sigma2)).sum(-1)
+        return quadratic - F.softplus(self._logits(x)).sum(-1)
 
     def p_x_given_z(self, z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Mean :math:`b + Wz` and variance :math:`\\sigma^2` of :math:`p(x \\mid z)`, each shape ``(..., V)``."""
@@ -88,10 +92,13 @@ class GaussianBernoulliRBM(nn.Module):
 
     def gibbs_step(self, x: torch.Tensor) -> torch.Tensor:
         """One sweep :math:`z \\sim p(z \\mid x)`, then :math:`x' \\sim p(x' \\mid z)`; returns :math:`x'`."""
-        p = self.p_z_given_x(x)
+        return self._gibbs(self._visible(x))
+
+    def _gibbs(self, x: torch.Tensor) -> torch.Tensor:
+        p = torch.sigmoid(self._logits(x))
         z = (torch.rand_like(p) < p).to(p.dtype)  # Bernoulli draws (faster than torch.bernoulli on CPU)
-        mean, var = self.p_x_given_z(z)
-        return mean + var.sqrt() * torch.randn_like(mean)
+        mean = self.b + z @ self.W.T
+        return mean + self.sigma2.sqrt() * torch.randn_like(mean)
 
     @torch.no_grad()
     def sample_chains(self, n_chains: int, n_steps: int, x0: torch.Tensor | None = None) -> torch.Tensor:
@@ -108,8 +115,8 @@ class GaussianBernoulliRBM(nn.Module):
         else:
             x = self._visible(x0)
         path = torch.empty(n_steps, x.shape[0], self.n_visible, device=x.device)
-        for t in range(n_steps):
-            x = self.gibbs_step(x)
+        for t in range(n_steps):  # inputs checked once above, not at every sweep
+            x = self._gibbs(x)
             path[t] = x
         return path
 

@@ -65,10 +65,15 @@ class AutoregressiveLinear(nn.Linear):
         return self._row(x, i)
 
     def _row(self, x: torch.Tensor, i: int) -> torch.Tensor:
-        """:meth:`forward_at` without argument checks, for the sampling loop."""
+        """:meth:`forward_at` without argument checks."""
         k = self.visible(i)
         y = x[..., :k] @ self.weight[i, :k]
         return y if self.bias is None else y + self.bias[i]
+
+    def _row_program(self) -> list[tuple[int, torch.Tensor, torch.Tensor]]:
+        """For each output ``i``: (visible inputs ``k``, weight row ``W[i, :k]``, bias ``b_i``), for the sampler."""
+        bias = self.bias if self.bias is not None else self.weight.new_zeros(self.out_features)
+        return [(self.visible(i), self.weight[i, : self.visible(i)], bias[i]) for i in range(self.out_features)]
 
 
 _NONLINEARITIES = ("ReLU", "Tanh", "ELU", "GELU", "SiLU", "Sigmoid", "Softplus", "LeakyReLU")
@@ -146,10 +151,13 @@ class AutoregressiveModel(nn.Module):
                 return buffer
             return torch.cat([buffer[:i], row.unsqueeze(0), buffer[i + 1 :]])
 
+        programs = [layer._row_program() for layer in self.layers]  # weight rows, sliced once
+        last = self.depth - 1
         for i in range(self.features):
-            for l, layer in enumerate(self.layers):
-                h = layer._row(acts[l].T, i)
-                if l < self.depth - 1:
+            for l in range(self.depth):
+                k, w, b = programs[l][i]
+                h = torch.addmv(b, acts[l][:k].T, w) if k else b.expand(n)  # row i of layer l
+                if l < last:
                     h = self.activation(h)
                 acts[l + 1] = put(acts[l + 1], i, h)
             acts[0] = put(acts[0], i, draw(i, h))

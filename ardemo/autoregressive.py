@@ -62,10 +62,6 @@ class AutoregressiveLinear(nn.Linear):
         """
         check_last_dim("x", check_tensor("x", x), self.in_features, "input features")
         i = check_int("i", i, minimum=0, maximum=self.out_features - 1)
-        return self._row(x, i)
-
-    def _row(self, x: torch.Tensor, i: int) -> torch.Tensor:
-        """:meth:`forward_at` without argument checks."""
         k = self.visible(i)
         y = x[..., :k] @ self.weight[i, :k]
         return y if self.bias is None else y + self.bias[i]

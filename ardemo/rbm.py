@@ -97,6 +97,10 @@ class GaussianBernoulliRBM(nn.Module):
     def _gibbs(self, x: torch.Tensor) -> torch.Tensor:
         p = torch.sigmoid(self._logits(x))
         z = (torch.rand_like(p) < p).to(p.dtype)  # Bernoulli draws (faster than torch.bernoulli on CPU)
+        return self._draw_visible(z)
+
+    def _draw_visible(self, z: torch.Tensor) -> torch.Tensor:
+        """:math:`x \\sim p(x \\mid z) = \\mathcal{N}(b + Wz, \\sigma^2)`."""
         mean = self.b + z @ self.W.T
         return mean + self.sigma2.sqrt() * torch.randn_like(mean)
 
@@ -110,8 +114,7 @@ class GaussianBernoulliRBM(nn.Module):
         n_steps = check_int("n_steps", n_steps, minimum=1)
         if x0 is None:
             z = torch.bernoulli(torch.full((n_chains, self.n_hidden), 0.5, device=self.W.device))
-            mean, var = self.p_x_given_z(z)
-            x = mean + var.sqrt() * torch.randn_like(mean)
+            x = self._draw_visible(z)
         else:
             x = self._visible(x0)
         path = torch.empty(n_steps, x.shape[0], self.n_visible, device=x.device)

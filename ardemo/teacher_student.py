@@ -63,8 +63,13 @@ def exact_loss(student: nn.Module, teacher: nn.Module, strip: IsingStrip, teache
     """
     x = strip.configurations(device=next(student.parameters()).device)
     log_q = student.log_prob(x)
+    if teacher is student:  # one network: its log-probabilities serve as the teacher's too
+        log_t = log_q if teacher_gradient else log_q.detach()
+    else:
+        with torch.set_grad_enabled(teacher_gradient and torch.is_grad_enabled()):
+            log_t = teacher.log_prob(x)
     with torch.set_grad_enabled(teacher_gradient and torch.is_grad_enabled()):
-        p_dat = data_distribution(teacher.log_prob(x), strip).to(log_q.dtype)
+        p_dat = data_distribution(log_t, strip).to(log_q.dtype)
     loss = -(p_dat * log_q).sum()
     if include_entropy or teacher_gradient:
         loss = loss + (p_dat * torch.log(p_dat)).sum()

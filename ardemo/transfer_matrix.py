@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 
@@ -79,13 +80,17 @@ class IsingStrip:
         """All :math:`2^N` rows, in the order of :func:`ardemo.configurations.all_configurations`."""
         return all_configurations(self.width, device=device, dtype=dtype)
 
+    @cached_property
+    def _log_d(self) -> torch.Tensor:
+        """:math:`-\\beta E_h[x]` for every row, float64 (the log-diagonal of :math:`D`), computed once."""
+        return -self.beta * self.horizontal_energy(self.configurations(dtype=torch.float64))
+
     def apply(self, psi: torch.Tensor) -> torch.Tensor:
         """:math:`T\\psi` for a vector over all rows (length :math:`2^N`), in :math:`O(N 2^N)`."""
         psi = check_tensor("psi", psi)
         if psi.shape != (2**self.width,):
             raise ValueError(f"psi: expected shape ({2**self.width},), got {tuple(psi.shape)}")
-        configs = self.configurations(psi.device, psi.dtype)
-        t = psi * torch.exp(-self.beta * self.horizontal_energy(configs))
+        t = psi * self._log_d.to(psi.device, psi.dtype).exp()
         e, f = math.exp(self.beta), math.exp(-self.beta)
         v = torch.tensor([[e, f], [f, e]], dtype=psi.dtype, device=psi.device)
         for i in range(self.width):  # contract one site's index with the 2x2 bond matrix
@@ -101,8 +106,7 @@ class IsingStrip:
 
     def _power_iteration(self, phi: torch.Tensor, tol: float, max_iter: int) -> tuple[float, torch.Tensor]:
         """Largest eigenpair of the symmetric :math:`D^{1/2} V D^{1/2}` reached from ``phi``."""
-        x = self.configurations(dtype=torch.float64)
-        half = torch.exp(-0.5 * self.beta * self.horizontal_energy(x))  # D^{1/2}
+        half = torch.exp(0.5 * self._log_d)  # D^{1/2}
         phi = phi / phi.norm()
         lam = 0.0
         for _ in range(max_iter):
@@ -120,11 +124,22 @@ class IsingStrip:
 
         ``psi`` is the right Perron vector of :math:`T = VD`, positive, normalised to sum 1, in
         float64. It is found as :math:`D^{-1/2}\\phi` from the symmetric form's eigenvector
-        :math:`\\phi`, started from the uniform (spin-flip symmetric) vector.
+        :math:`\\phi`, started from the uniform (spin-flip symmetric) vector. With the default
+        tolerance the result is computed once per strip and reused.
         """
+        if (tol, max_iter) == (1e-13, 100_000):
+            lam, psi = self._perron
+        else:
+            lam, psi = self._perron_pair(tol, max_iter)
+        return lam, psi.clone()
+
+    @cached_property
+    def _perron(self) -> tuple[float, torch.Tensor]:
+        return self._perron_pair(1e-13, 100_000)
+
+    def _perron_pair(self, tol: float, max_iter: int) -> tuple[float, torch.Tensor]:
         lam, phi = self._power_iteration(torch.ones(2**self.width, dtype=torch.float64), tol, max_iter)
-        x = self.configurations(dtype=torch.float64)
-        psi = phi * torch.exp(0.5 * self.beta * self.horizontal_energy(x))  # D^{-1/2} phi
+        psi = phi * torch.exp(-0.5 * self._log_d)  # D^{-1/2} phi
         return lam, psi / psi.sum()
 
     def spin_flip_ratio(self, tol: float = 1e-13, max_iter: int = 100_000) -> float:
@@ -144,8 +159,7 @@ class IsingStrip:
     def bulk_log_probs(self) -> torch.Tensor:
         """:math:`\\ln` of the marginal of one row deep inside the lattice, :math:`\\propto D(x)\\,\\psi(x)^2`."""
         _, psi = self.leading_eigenpair()
-        x = self.configurations(dtype=torch.float64)
-        w = torch.log(psi) * 2 - self.beta * self.horizontal_energy(x)
+        w = torch.log(psi) * 2 + self._log_d
         return w - torch.logsumexp(w, 0)
 
     def free_energy_per_site(self) -> float:

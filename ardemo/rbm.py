@@ -137,21 +137,42 @@ class GaussianBernoulliRBM(nn.Module):
         log_terms = z @ self.d + ((mean**2 - self.b**2) / (2 * self.sigma2)).sum(-1)
         return torch.logsumexp(log_terms, 0) + 0.5 * torch.log(2 * math.pi * self.sigma2).sum()
 
-    def quadrature_grid(self, lo: float, hi: float, points: int) -> tuple[torch.Tensor, float]:
-        """A square grid over :math:`[lo, hi]^2` (points, shape ``(points**2, 2)``) and its cell area."""
+    @torch.no_grad()
+    def covering_box(self, margin: float = 10.0) -> tuple[float, float]:
+        """An interval :math:`[lo, hi]` holding every component mean :math:`(b + Wz)_i` widened by
+        ``margin`` :math:`\\cdot\\max\\sigma`, so the mass of :math:`p` outside :math:`[lo, hi]^V` is below
+        :math:`V e^{-\\text{margin}^2/2}`."""
+        margin = check_positive_float("margin", margin)
+        low = (self.b + self.W.clamp(max=0).sum(1)).min()
+        high = (self.b + self.W.clamp(min=0).sum(1)).max()
+        spread = margin * self.sigma2.max().sqrt()
+        return (low - spread).item(), (high + spread).item()
+
+    def quadrature_grid(self, lo: float | None, hi: float | None, points: int) -> tuple[torch.Tensor, float]:
+        """A square grid over :math:`[lo, hi]^2` (points, shape ``(points**2, 2)``) and its cell area;
+        ``lo``/``hi`` left as ``None`` are taken from :meth:`covering_box`."""
         if self.n_visible != 2:
             raise ValueError(f"n_visible: quadrature is implemented for 2 visible units, got {self.n_visible}")
         points = check_int("points", points, minimum=2)
+        if lo is None or hi is None:
+            box = self.covering_box()
+            lo = box[0] if lo is None else lo
+            hi = box[1] if hi is None else hi
+        if not hi > lo:
+            raise ValueError(f"hi: expected hi > lo, got lo={lo}, hi={hi}")
         axis = torch.linspace(lo, hi, points, device=self.W.device, dtype=self.W.dtype)
         gx, gy = torch.meshgrid(axis, axis, indexing="xy")
         step = (hi - lo) / (points - 1)
         return torch.stack([gx.flatten(), gy.flatten()], -1), step * step
 
-    def log_partition_quadrature(self, lo: float = -3.0, hi: float = 3.0, points: int = 241) -> torch.Tensor:
+    def log_partition_quadrature(
+        self, lo: float | None = -3.0, hi: float | None = 3.0, points: int = 241
+    ) -> torch.Tensor:
         """:math:`\\ln Z = \\ln\\int e^{-F(x)} dx` on a grid (two visible units), for any :math:`H`.
 
         The grid must cover the density and resolve :math:`\\sigma`: with spacing below :math:`\\sigma` the
         trapezoid rule on these Gaussian mixtures is accurate to many digits (the default spacing is 0.025).
+        ``lo = hi = None`` takes the interval from :meth:`covering_box`, which holds the whole density.
         """
         grid, area = self.quadrature_grid(lo, hi, points)
         return torch.logsumexp(-self.free_energy(grid), 0) + math.log(area)

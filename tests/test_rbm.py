@@ -48,6 +48,21 @@ def test_quadrature_and_mixture_log_partition_agree(n_hidden):
     assert m.log_partition_quadrature(-5, 5, 801).item() == pytest.approx(m.log_partition_exact().item(), abs=1e-9)
 
 
+@pytest.mark.parametrize("seed", range(6))
+def test_covering_box_holds_the_density_for_large_weights(seed):
+    torch.manual_seed(seed)
+    m = GaussianBernoulliRBM(2, 10, sigma=0.2).double()
+    with torch.no_grad():
+        m.W.normal_(0.0, 0.6)
+    lo, hi = m.covering_box()
+    means = m.b + ardemo.all_configurations(10, dtype=torch.float64) @ m.W.T
+    assert lo < means.min().item() - 1.9 and hi > means.max().item() + 1.9
+    quadrature = m.log_partition_quadrature(None, None, 1001).item()
+    assert quadrature == pytest.approx(m.log_partition_exact().item(), abs=1e-8)
+    # a fixed box that misses part of the density would not agree
+    assert m.log_partition_quadrature(-0.5, 0.5, 201).item() < m.log_partition_exact().item() - 1e-3
+
+
 def test_log_prob_integrates_to_one():
     m = _machine(n_hidden=6)
     grid, area = m.quadrature_grid(-5, 5, 801)
@@ -120,3 +135,7 @@ def test_bad_inputs():
         GaussianBernoulliRBM(2, 25).log_partition_exact()
     with pytest.raises(ValueError, match="2 visible"):
         GaussianBernoulliRBM(3, 2).log_partition_quadrature()
+    with pytest.raises(ValueError, match="hi > lo"):
+        GaussianBernoulliRBM(2, 2).log_partition_quadrature(1.0, -1.0)
+    with pytest.raises(ValueError, match="margin"):
+        GaussianBernoulliRBM(2, 2).covering_box(0.0)

@@ -97,6 +97,14 @@ class Model:
         self.energy_function, self.lattice, self.group = energy, lattice, group
         levels = getattr(lattice, "levels", torch.zeros(lattice.n_nodes, dtype=torch.long))
         self._stages = [(levels == v).nonzero().flatten() for v in levels.unique(sorted=True)]
+        self._cache: dict = {}
+
+    def _indices(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
+        """Node sites, anchors and coarse-to-fine stages on ``device`` (copied once per device)."""
+        if device not in self._cache:
+            lat = self.lattice
+            self._cache[device] = (lat.node_sites.to(device), lat.anchors.to(device), [s.to(device) for s in self._stages])
+        return self._cache[device]
 
     def __repr__(self) -> str:
         return f"Model({self.energy_function!r}, {self.lattice!r}, {self.group!r})"
@@ -117,7 +125,7 @@ class Model:
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Node variables :math:`y_k = x_{\\text{anchor}(k)}^{-1} x_{\\text{site}(k)}` (``x_{site}`` if no anchor)."""
         flat = self.check("x", x).flatten(1)
-        sites, anchors = self.lattice.node_sites.to(x.device), self.lattice.anchors.to(x.device)
+        sites, anchors, _ = self._indices(x.device)
         y = flat[:, sites]
         has = anchors >= 0
         y[:, has] = self.group.mul(self.group.inv(flat[:, anchors[has]]), y[:, has])
@@ -129,9 +137,8 @@ class Model:
         if y.dim() != 2 or y.shape[1] != self.lattice.n_nodes:
             raise ValueError(f"y: expected shape (batch, {self.lattice.n_nodes}), got {tuple(y.shape)}")
         flat = torch.empty_like(y)
-        sites, anchors = self.lattice.node_sites.to(y.device), self.lattice.anchors.to(y.device)
-        for stage in self._stages:
-            stage = stage.to(y.device)
+        sites, anchors, stages = self._indices(y.device)
+        for stage in stages:
             value = y[:, stage]
             a = anchors[stage]
             if bool((a >= 0).all()):

@@ -27,6 +27,7 @@ class SymmetricGroup:
         index = {p: i for i, p in enumerate(perms)}
         self.elements = torch.tensor(perms)
         self.order = len(perms)
+        self._cache: dict = {}
         self._mul = torch.tensor([[index[tuple(a[b[k]] for k in range(self.n))] for b in perms] for a in perms])
         self._inv = torch.tensor([index[tuple(sorted(range(self.n), key=lambda k: a[k]))] for a in perms])
 
@@ -45,7 +46,10 @@ class SymmetricGroup:
         return x
 
     def _table(self, table: torch.Tensor, like: torch.Tensor) -> torch.Tensor:
-        return table.to(like.device)
+        key = (id(table), like.device)
+        if key not in self._cache:
+            self._cache[key] = table.to(like.device)
+        return self._cache[key]
 
     def mul(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Elementwise product :math:`a \\circ b`."""

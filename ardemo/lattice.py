@@ -3,8 +3,9 @@ earlier nodes each node may look at.
 
 A *node* is one autoregressive variable. On a :class:`FlatLattice` node ``k`` is site ``k`` (row-major).
 On a :class:`TreeLattice` the nodes form a binary tree of boxes, coarse to fine: node ``k >= 1`` splits
-its box in two along axis ``level mod dim`` and holds the group element *relating* the corner site of
-the upper half to the corner site of the box (its *anchor*); node 0 holds the origin's own element.
+its box in two along axis ``level mod dim`` and holds the element at the corner site of the upper half
+*relative to the origin's* (its *anchor*, site 0), :math:`y_k = x_0^{-1} x_{\\text{site}(k)}`; node 0 holds
+the origin's own element, a global group element.
 Both orders visit each site exactly once, so :math:`q(x) = \\prod_k q(y_k \\mid y_{<k})` is normalised.
 """
 
@@ -61,6 +62,21 @@ class Lattice:
         perm = torch.empty_like(target)
         perm.scatter_(1, target, torch.arange(self.n_sites).expand(n, -1))
         return perm
+
+
+    def space_group(self) -> torch.Tensor:
+        """Every space-group element as a site permutation, shape ``(dim! * 2**dim * size**dim, n_sites)``
+        (distinct elements; for ``size = 2`` some coincide and appear once)."""
+        d, size = self.dimension, self.size
+        perms = []
+        for axes in itertools.permutations(range(d)):
+            for signs in itertools.product([1, -1], repeat=d):
+                for shift in itertools.product(range(size), repeat=d):
+                    moved = self.coordinates[:, list(axes)] * torch.tensor(signs) + torch.tensor(shift)
+                    perm = torch.empty(self.n_sites, dtype=torch.long)
+                    perm[self.site_index(moved)] = torch.arange(self.n_sites)
+                    perms.append(perm)
+        return torch.unique(torch.stack(perms), dim=0)
 
 
 def _radius(radius: object) -> float:
@@ -140,7 +156,7 @@ class TreeLattice(Lattice):
         upper[rows, axis] = (lo[rows, axis] + hi[rows, axis]) // 2
         self.node_sites = self.site_index(upper)
         self.node_sites[0] = 0
-        self.anchors = self.site_index(lo)
+        self.anchors = torch.zeros(n, dtype=torch.long)  # every node relative to the origin
         self.anchors[0] = -1
         self.scales = ((hi - lo).prod(-1).to(torch.get_default_dtype())) ** (1.0 / d)
 

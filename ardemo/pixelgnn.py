@@ -10,7 +10,8 @@ layers also the node's own features, hence :math:`q(y) = \\prod_k q(y_k \\mid y_
     a^{(0)}_n = b^{(0)} + \\sum_{(n, m, t)} \\mathrm{onehot}(y_m) W^{(0)}_t, \\qquad
     a^{(l)}_n = b^{(l)} + h^{(l)}_n S^{(l)} + \\sum_{(n, m, t)} h^{(l)}_m W^{(l)}_t,
 
-with :math:`h^{(l+1)} = \\tanh a^{(l)}` and logits :math:`a^{(L)}`. Sampling fills every node of one
+with :math:`h^{(l+1)} = \\tanh a^{(l)}` and logits :math:`a^{(L)}`. On a tree lattice node 0, the global
+element, is uniform. Sampling fills every node of one
 :attr:`Graph.source_depths` value at once, reusing the cached features of earlier depths:
 ``max_depth + 1`` network passes per batch.
 """
@@ -62,10 +63,11 @@ class PixelGNN(nn.Module):
             shared = dict(keys)
         classes = sorted(set(shared.values()))
         weight_of_type = torch.tensor([0] + [classes.index(shared[t]) for t in sorted(keys)])
-        self.register_buffer("_edge_weight", weight_of_type[self.graph.types], persistent=False)
         self.register_buffer("_sources", self.graph.sources, persistent=False)
-        self.register_buffer("_targets", self.graph.targets, persistent=False)
         self.n_relations = len(classes)
+        # the tree's node 0 is a global group element: drawn uniformly, q(y_0) = 1/|G| (exact for a
+        # symmetric p, since acting with it on every site leaves the relative variables unchanged)
+        self._uniform = 0 if isinstance(model.lattice, TreeLattice) else None
         g = model.group.order
         widths = [g, *hidden, g]
         self.edge_weights = nn.ParameterList()
@@ -76,9 +78,16 @@ class PixelGNN(nn.Module):
             self.edge_weights.append(nn.Parameter(torch.randn(max(1, self.n_relations), fan_in, fan_out) / fan**0.5))
             self.self_weights.append(nn.Parameter(torch.randn(fan_in, fan_out) / fan**0.5 if l > 0 else torch.zeros(0)))
             self.biases.append(nn.Parameter(torch.zeros(fan_out)))
-        groups = self.graph.depth_groups()
-        self._depth_nodes = groups
-        self._depth_edges = [torch.isin(self.graph.targets, nodes).nonzero().flatten() for nodes in groups]
+        with torch.no_grad():  # q starts uniform: the maximum-entropy start, far from the collapsed states
+            self.edge_weights[-1].zero_()
+            self.self_weights[-1].zero_()
+        self.register_buffer("_slots", self.graph.targets * self.n_relations + weight_of_type[self.graph.types], persistent=False)
+        for d, nodes in enumerate(self.graph.depth_groups()):
+            edges = torch.isin(self.graph.targets, nodes).nonzero().flatten()
+            local = torch.searchsorted(nodes, self.graph.targets[edges])
+            self.register_buffer(f"_depth_nodes_{d}", nodes, persistent=False)
+            self.register_buffer(f"_depth_sources_{d}", self.graph.sources[edges], persistent=False)
+            self.register_buffer(f"_depth_slots_{d}", local * self.n_relations + weight_of_type[self.graph.types[edges]], persistent=False)
         self.passes = 0
 
     def extra_repr(self) -> str:
@@ -89,22 +98,25 @@ class PixelGNN(nn.Module):
         """Network passes per sampled batch: ``max_depth + 1``."""
         return self.graph.max_depth + 1
 
-    def _layer(self, l: int, h: torch.Tensor, nodes: torch.Tensor, edges: torch.Tensor | None) -> torch.Tensor:
-        """Pre-activations of layer ``l`` at ``nodes`` (all nodes if ``edges`` is None) from features ``h``."""
-        w = self.edge_weights[l]
-        if edges is None:
-            src, tgt, kind = self._sources, self._targets, self._edge_weight
-            out = self.biases[l].expand(h.shape[0], self.model.lattice.n_nodes, -1)
+    def _layer(self, l: int, h: torch.Tensor, nodes: torch.Tensor | None, d: int | None) -> torch.Tensor:
+        """Pre-activations of layer ``l`` from features ``h``: at all nodes (``d`` None) or at the nodes of depth ``d``.
+
+        Source features are summed per (target, relation) slot, then one matrix product applies every
+        relation's weights at once: ``(batch, targets, relations * f) @ (relations * f, g)``.
+        """
+        batch, r = h.shape[0], self.n_relations
+        if d is None:
+            src, slot, n_out = self._sources, self._slots, self.model.lattice.n_nodes
         else:
-            src, kind = self._sources[edges], self._edge_weight[edges]
-            tgt = torch.searchsorted(nodes, self._targets[edges])
-            out = self.biases[l].expand(h.shape[0], len(nodes), -1)
-        if l > 0:
-            out = out + (h if edges is None else h[:, nodes]) @ self.self_weights[l]
+            src, slot, n_out = getattr(self, f"_depth_sources_{d}"), getattr(self, f"_depth_slots_{d}"), len(nodes)
+        w = self.edge_weights[l]
+        out = self.biases[l]
         if len(src):
-            messages = torch.einsum("bef,efg->beg", h[:, src], w[kind])
-            out = out.index_add(1, tgt, messages)
-        return out
+            pooled = h.new_zeros(batch, n_out * r, h.shape[-1]).index_add_(1, slot, h.index_select(1, src))
+            out = out + pooled.view(batch, n_out, -1) @ w.view(-1, w.shape[-1])
+        if l > 0:
+            out = out + (h if d is None else h.index_select(1, nodes)) @ self.self_weights[l]
+        return out.expand(batch, n_out, -1) if out.dim() == 1 else out
 
     def logits(self, y: torch.Tensor) -> torch.Tensor:
         """Conditional logits :math:`\\ln q(y_k = g \\mid y_{<k})` up to a constant, shape ``(batch, n_nodes, order)``."""
@@ -117,6 +129,9 @@ class PixelGNN(nn.Module):
         for l in range(depth):
             a = self._layer(l, h, None, None)
             h = torch.tanh(a) if l < depth - 1 else a
+        if self._uniform is not None:
+            h = h.clone()
+            h[:, self._uniform] = 0.0
         return h
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
@@ -134,15 +149,18 @@ class PixelGNN(nn.Module):
         y = torch.zeros(n, n_nodes, dtype=torch.long, device=dev)
         features = [torch.zeros(n, n_nodes, g, dtype=dtype, device=dev)]
         features += [torch.zeros(n, n_nodes, w.shape[-1], dtype=dtype, device=dev) for w in self.edge_weights[:-1]]
-        for nodes, edges in zip(self._depth_nodes, self._depth_edges):
-            nodes, edges = nodes.to(dev), edges.to(dev)
+        for d in range(self.n_passes):
+            nodes = getattr(self, f"_depth_nodes_{d}")
             for l in range(depth):
-                a = self._layer(l, features[l], nodes, edges)
+                a = self._layer(l, features[l], nodes, d)
                 if l < depth - 1:
-                    features[l + 1][:, nodes] = torch.tanh(a)
-            value = torch.distributions.Categorical(logits=a).sample()
-            y[:, nodes] = value
-            features[0][:, nodes] = F.one_hot(value, g).to(dtype)
+                    features[l + 1].index_copy_(1, nodes, torch.tanh(a))
+            if self._uniform is not None:
+                a = a.masked_fill((nodes == self._uniform).unsqueeze(-1), 0.0)
+            gumbel = -torch.empty_like(a).exponential_().log()
+            value = (a + gumbel).argmax(-1)  # Gumbel-max: a draw from softmax(a)
+            y.index_copy_(1, nodes, value)
+            features[0].index_copy_(1, nodes, F.one_hot(value, g).to(dtype))
             self.passes += 1
         return self.model.decode(y)
 

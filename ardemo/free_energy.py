@@ -65,20 +65,23 @@ def log_mixed_prob(net: PixelGNN, x: torch.Tensor, mixtures: int, correct: bool 
 
 
 def free_energy_loss(
-    net: PixelGNN, batch: int, mixtures: int = 1, correct: bool = True
+    net: PixelGNN, batch: int, mixtures: int = 1, correct: bool = True, beta: float = 1.0
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """REINFORCE surrogate and the per-sample estimates :math:`f(x) = E(x) + \\ln q_\\text{mix}(x)`.
+    """REINFORCE surrogate and the per-sample estimates :math:`f(x) = \\beta E(x) + \\ln q_\\text{mix}(x)`.
 
     The surrogate :math:`\\overline{(f - \\bar f)\\ln q}` has gradient
     :math:`\\frac1B\\sum (f_i - \\bar f)\\nabla\\ln q(x_i)`, which estimates
-    :math:`(1 - \\tfrac1B)\\nabla F_q` (the batch-mean baseline only rescales it).
+    :math:`(1 - \\tfrac1B)\\nabla F_q` (the batch-mean baseline only rescales it). ``beta`` scales the
+    energy (an inverse temperature, for annealing).
     """
+    net = _check_net(net)
     batch = check_int("batch", batch, minimum=2)
+    beta = check_positive_float("beta", beta)
     x = net.sample(batch)
     log_q = net.log_prob(x)
     with torch.no_grad():
         log_mix = log_q.detach() if mixtures == 1 else log_mixed_prob(net, x, mixtures, correct)
-        f = net.model.energy(x) + log_mix
+        f = beta * net.model.energy(x) + log_mix
     return ((f - f.mean()) * log_q).mean(), f
 
 
@@ -99,19 +102,31 @@ def train(
     mixtures: int = 1,
     optimizer: torch.optim.Optimizer | None = None,
     history: History | None = None,
+    anneal: int = 0,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
 ) -> History:
-    """Minimise :math:`F_q` (or its mixture version) with Adam; returns (and extends) the history."""
+    """Minimise :math:`F_q` (or its mixture version) with Adam; returns (and extends) the history.
+
+    ``anneal > 0`` ramps the energy's weight linearly from 0.2 to 1 over the first ``anneal`` steps
+    (training starts hot, which keeps :math:`q` from collapsing onto the ground states early); the
+    recorded values are then those of the ramped objective. Annealing counts from the history's
+    length, so training in chunks continues the ramp; ``scheduler`` is stepped after every step.
+    """
     net = _check_net(net)
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive_float("lr", lr)
+    anneal = check_int("anneal", anneal, minimum=0)
     optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
     history = history or History()
     start = time.perf_counter()
-    for _ in range(steps):
-        loss, f = free_energy_loss(net, batch, mixtures)
+    for step in range(len(history.free_energy), len(history.free_energy) + steps):
+        beta = 0.2 + 0.8 * step / anneal if step < anneal else 1.0
+        loss, f = free_energy_loss(net, batch, mixtures, beta=beta)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
         history.free_energy.append(f.mean().item())
         history.error.append(f.std().item() / math.sqrt(len(f)))
     history.seconds += time.perf_counter() - start

@@ -46,16 +46,16 @@ class Energy:
     def __repr__(self) -> str:
         return " + ".join(f"{c:g}*{t!r}" for c, t in self.terms) or "Energy([])"
 
-    def __call__(self, x: torch.Tensor, group: SymmetricGroup) -> torch.Tensor:
+    def __call__(self, x: torch.Tensor, group: SymmetricGroup, dtype: torch.dtype | None = None) -> torch.Tensor:
         """Energies of configurations ``x`` of shape ``(batch, size, ..., size)``, shape ``(batch,)``."""
         dims = tuple(range(1, x.dim()))
-        total = torch.zeros(x.shape[0], device=x.device)
+        total = torch.zeros(x.shape[0], device=x.device, dtype=dtype)
         for c, term in self.terms:
             if len(term.shift) != len(dims):
                 raise ValueError(f"x: a term with shift {term.shift} needs {len(term.shift)} lattice axes, got {len(dims)}")
             neighbour = x.roll([-s for s in term.shift], dims)
             relative = group.mul(group.inv(x), neighbour)
-            total = total + c * group(relative, term.values).sum(dims)
+            total = total + c * group(relative, term.values.to(total.dtype)).sum(dims)
         return total
 
 
@@ -118,9 +118,9 @@ class Model:
             )
         return x
 
-    def energy(self, x: torch.Tensor) -> torch.Tensor:
-        """:math:`E(x)` for each configuration, shape ``(batch,)``."""
-        return self.energy_function(self.check("x", x), self.group)
+    def energy(self, x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
+        """:math:`E(x)` for each configuration, shape ``(batch,)`` (default floating dtype unless given)."""
+        return self.energy_function(self.check("x", x), self.group, dtype)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Node variables :math:`y_k = x_{\\text{anchor}(k)}^{-1} x_{\\text{site}(k)}` (``x_{site}`` if no anchor)."""

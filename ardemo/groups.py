@@ -61,7 +61,9 @@ class SymmetricGroup:
 
     def __call__(self, g: torch.Tensor, values: torch.Tensor | list[float]) -> torch.Tensor:
         """Evaluate the function ``values`` (one number per element) at the elements ``g``."""
-        values = torch.as_tensor(values, dtype=torch.get_default_dtype(), device=g.device)
+        values = torch.as_tensor(values, device=g.device)
+        if not values.is_floating_point():
+            values = values.to(torch.get_default_dtype())
         if values.shape != (self.order,):
             raise ValueError(f"values: expected {self.order} numbers, one per element of {self}, got shape {tuple(values.shape)}")
         return values[g.long()]

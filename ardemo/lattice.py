@@ -54,7 +54,7 @@ class Lattice:
         """
         n = check_int("n", n, minimum=1)
         d, size = self.dimension, self.size
-        axes = torch.stack([torch.randperm(d, generator=generator) for _ in range(n)])  # (n, d)
+        axes = torch.rand(n, d, generator=generator).argsort(1)  # (n, d): a uniform random axis permutation each
         signs = 1 - 2 * torch.randint(0, 2, (n, 1, d), generator=generator)
         shift = torch.randint(0, size, (n, 1, d), generator=generator)
         moved = self.coordinates[:, axes].transpose(0, 1) * signs + shift  # (n, n_sites, d)

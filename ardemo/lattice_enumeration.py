@@ -34,7 +34,7 @@ class LatticeEnumeration:
         self._bits = 2 ** torch.arange(n - 1, -1, -1, device=device)
         k = torch.arange(2**n, device=device)
         self.configs = ((k.unsqueeze(1) >> torch.arange(n - 1, -1, -1, device=device)) & 1).reshape(-1, *model.lattice.shape)
-        self.energies = model.energy(self.configs).double()
+        self.energies = model.energy(self.configs, dtype=torch.float64)
         self.log_z = torch.logsumexp(-self.energies, 0)
         self.log_p = -self.energies - self.log_z
 

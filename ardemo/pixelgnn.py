@@ -76,7 +76,8 @@ class PixelGNN(nn.Module):
         for l, (fan_in, fan_out) in enumerate(zip(widths[:-1], widths[1:])):
             fan = fan_in * (self.n_relations + (l > 0))
             self.edge_weights.append(nn.Parameter(torch.randn(max(1, self.n_relations), fan_in, fan_out) / fan**0.5))
-            self.self_weights.append(nn.Parameter(torch.randn(fan_in, fan_out) / fan**0.5 if l > 0 else torch.zeros(0)))
+            if l > 0:  # layer 0 has no self term: that is what makes it strictly causal
+                self.self_weights.append(nn.Parameter(torch.randn(fan_in, fan_out) / fan**0.5))
             self.biases.append(nn.Parameter(torch.zeros(fan_out)))
         with torch.no_grad():  # q starts uniform: the maximum-entropy start, far from the collapsed states
             self.edge_weights[-1].zero_()
@@ -115,7 +116,7 @@ class PixelGNN(nn.Module):
             pooled = h.new_zeros(batch, n_out * r, h.shape[-1]).index_add_(1, slot, h.index_select(1, src))
             out = out + pooled.view(batch, n_out, -1) @ w.view(-1, w.shape[-1])
         if l > 0:
-            out = out + (h if d is None else h.index_select(1, nodes)) @ self.self_weights[l]
+            out = out + (h if d is None else h.index_select(1, nodes)) @ self.self_weights[l - 1]
         return out.expand(batch, n_out, -1) if out.dim() == 1 else out
 
     def logits(self, y: torch.Tensor) -> torch.Tensor:

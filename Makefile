@@ -90,6 +90,7 @@ lab: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_sampling.py
+	$(PY) tests/benchmarks/bench_pixelgnn.py
 
 clean:
 	rm -rf $(BUILD) book/_build .pytest_cache

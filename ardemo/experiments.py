@@ -28,6 +28,11 @@ from .runtime import device as default_device
 from .runtime import seed_all
 
 
+def results_file(name: str = "pixelgnn_results.json") -> Path:
+    """Where the book keeps results files: ``book/data/<name>`` in the repository that holds this package."""
+    return Path(__file__).resolve().parents[1] / "book" / "data" / name
+
+
 def _commit() -> str:
     try:
         out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, check=True,

@@ -104,13 +104,19 @@ class IsingStrip:
         x = self.configurations(dtype=dtype)
         return torch.exp(-self.beta * (self.horizontal_energy(x)[None, :] + self.vertical_energy(x[:, None], x[None, :])))
 
-    def _power_iteration(self, phi: torch.Tensor, tol: float, max_iter: int) -> tuple[float, torch.Tensor]:
-        """Largest eigenpair of the symmetric :math:`D^{1/2} V D^{1/2}` reached from ``phi``."""
+    def _power_iteration(
+        self, phi: torch.Tensor, tol: float, max_iter: int, odd: bool = False
+    ) -> tuple[float, torch.Tensor]:
+        """Largest eigenpair of the symmetric :math:`D^{1/2} V D^{1/2}` reached from ``phi``; with ``odd``,
+        within the flip-odd subspace, re-projected every step (rounding would otherwise let the larger
+        even sector grow back in, at a rate that depends on the machine's arithmetic)."""
         half = torch.exp(0.5 * self._log_d)  # D^{1/2}
         phi = phi / phi.norm()
         lam = 0.0
         for _ in range(max_iter):
             nxt = half * self.apply(phi / half)  # apply() brings D, so this is D^{1/2} V D^{1/2} phi
+            if odd:
+                nxt = 0.5 * (nxt - nxt.flip(0))
             lam_new = float(phi @ nxt)
             nxt /= nxt.norm()
             done = abs(lam_new - lam) <= tol * abs(lam_new) and float((nxt - phi).norm()) < 1e-10
@@ -149,7 +155,7 @@ class IsingStrip:
         x = self.configurations(dtype=torch.float64)
         odd = (1 - 2 * x).sum(-1) + 1e-3 * torch.linspace(-1, 1, 2**self.width, dtype=torch.float64)
         odd = odd - odd.flip(0)  # exactly odd: configuration k and its flip 2^N - 1 - k
-        lam_minus, _ = self._power_iteration(odd, tol, max_iter)
+        lam_minus, _ = self._power_iteration(odd, tol, max_iter, odd=True)
         return lam_minus / self.leading_eigenpair(tol, max_iter)[0]
 
     def fixed_point_log_probs(self) -> torch.Tensor:

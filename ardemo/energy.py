@@ -22,7 +22,7 @@ from .lattice import FlatLattice, Lattice, TreeLattice
 class Energy:
     """A linear combination :math:`\\sum_k c_k\\,\\text{term}_k` of :class:`TwoBody` terms."""
 
-    def __init__(self, terms: Sequence[tuple[float, "TwoBody"]]) -> None:
+    def __init__(self, terms: Sequence[tuple[float, Energy]]) -> None:
         self.terms = list(terms)
 
     def __add__(self, other: "Energy") -> "Energy":
@@ -147,7 +147,7 @@ class Model:
         return flat.reshape(-1, *self.lattice.shape)
 
     def transform(self, x: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
-        """Apply site permutations ``perm`` (from :meth:`Lattice.randperm`), one per configuration or broadcast."""
+        """Apply site permutations ``perm`` (from :meth:`ardemo.lattice.Lattice.randperm`), one per configuration or broadcast."""
         flat = self.check("x", x).flatten(1)
         perm = perm.to(x.device)
         return flat.gather(1, perm.expand(flat.shape[0], -1)).reshape(x.shape)

@@ -16,7 +16,7 @@ from .energy import Model
 class LatticeEnumeration:
     """All configurations of ``model``'s lattice (binary groups only), with their energies.
 
-    Row ``k`` of :attr:`configs` is :math:`k` in binary, site 0 the most significant bit.
+    Row ``k`` of ``configs`` is :math:`k` in binary, site 0 the most significant bit.
     """
 
     def __init__(self, model: Model, device: torch.device | str | None = None, chunk: int = 2**14) -> None:
@@ -44,7 +44,7 @@ class LatticeEnumeration:
         return -self.log_z.item()
 
     def index(self, x: torch.Tensor) -> torch.Tensor:
-        """Row of each configuration in :attr:`configs`."""
+        """Row of each configuration in ``configs``."""
         return (self.model.check("x", x).flatten(1) * self._bits).sum(-1)
 
     @torch.no_grad()

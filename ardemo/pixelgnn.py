@@ -1,6 +1,6 @@
 """PixelGNN: an autoregressive graph network on a lattice's causal graph.
 
-Node features are updated along the edges of :meth:`causal_graph`, with one weight matrix per edge
+Node features are updated along the edges of the lattice's ``causal_graph``, with one weight matrix per edge
 *type*, so translated (or, on a tree with ``scale_invariance``, rescaled) copies of a relation share
 weights. Layer 0 sees only the one-hot variables of a node's sources (strictly earlier nodes), later
 layers also the node's own features, hence :math:`q(y) = \\prod_k q(y_k \\mid y_{<k})`:
@@ -12,7 +12,7 @@ layers also the node's own features, hence :math:`q(y) = \\prod_k q(y_k \\mid y_
 
 with :math:`h^{(l+1)} = \\tanh a^{(l)}` and logits :math:`a^{(L)}`. On a tree lattice node 0, the global
 element, is uniform. Sampling fills every node of one
-:attr:`Graph.source_depths` value at once, reusing the cached features of earlier depths:
+``Graph.source_depths`` value at once, reusing the cached features of earlier depths:
 ``max_depth + 1`` network passes per batch.
 """
 
@@ -96,7 +96,7 @@ class PixelGNN(nn.Module):
 
     @property
     def n_passes(self) -> int:
-        """Network passes per sampled batch: ``max_depth + 1``."""
+        """The number of network passes per sampled batch, ``max_depth + 1``."""
         return self.graph.max_depth + 1
 
     def _layer(self, l: int, h: torch.Tensor, nodes: torch.Tensor | None, d: int | None) -> torch.Tensor:

@@ -138,13 +138,19 @@ def _model(lattice, coupling=0.44):
     return Model(ising(coupling), lattice, SymmetricGroup(2))
 
 
-@pytest.mark.parametrize("lattice, radius", [(FlatLattice(4, 2), 2.01), (TreeLattice(4, 2), 1.5)])
-def test_pixelgnn_is_normalised_over_all_configurations(lattice, radius):
-    torch.manual_seed(0)
-    net = PixelGNN(_model(lattice), [8, 8], radius)
+def _random_net(lattice, hidden, radius, seed):
+    """A PixelGNN with every weight drawn from N(0, 1), so that q is far from uniform."""
+    torch.manual_seed(seed)
+    net = PixelGNN(_model(lattice), hidden, radius)
     with torch.no_grad():
         for p in net.parameters():
             p.normal_(0.0, 1.0)
+    return net
+
+
+@pytest.mark.parametrize("lattice, radius", [(FlatLattice(4, 2), 2.01), (TreeLattice(4, 2), 1.5)])
+def test_pixelgnn_is_normalised_over_all_configurations(lattice, radius):
+    net = _random_net(lattice, [8, 8], radius, seed=0)
     x = torch.tensor(list(itertools.product([0, 1], repeat=16))).reshape(-1, 4, 4)
     with torch.no_grad():
         total = net.log_prob(x).double().exp().sum().item()
@@ -153,11 +159,7 @@ def test_pixelgnn_is_normalised_over_all_configurations(lattice, radius):
 
 @pytest.mark.parametrize("lattice", [FlatLattice(2, 2), TreeLattice(2, 2)])
 def test_sample_frequencies_match_q(lattice):
-    torch.manual_seed(1)
-    net = PixelGNN(_model(lattice), [6], 1.5)
-    with torch.no_grad():
-        for p in net.parameters():
-            p.normal_(0.0, 1.0)
+    net = _random_net(lattice, [6], 1.5, seed=1)
     x = torch.tensor(list(itertools.product([0, 1], repeat=4))).reshape(-1, 2, 2)
     q = net.log_prob(x).detach().double().exp()
     n = 200_000
@@ -171,11 +173,7 @@ def test_sample_frequencies_match_q(lattice):
 
 @pytest.mark.parametrize("lattice, radius", [(FlatLattice(4, 2), 2.01), (TreeLattice(4, 2), 1.5)])
 def test_causality_by_jacobian(lattice, radius):
-    torch.manual_seed(0)
-    net = PixelGNN(_model(lattice), [8, 8], radius)
-    with torch.no_grad():
-        for p in net.parameters():
-            p.normal_(0.0, 1.0)
+    net = _random_net(lattice, [8, 8], radius, seed=0)
     h = torch.rand(1, 16, 2)
     jac = torch.autograd.functional.jacobian(lambda v: net.network(v).sum(-1), h)[0, :, 0].abs().sum(-1)  # (16, 16)
     assert float(jac.triu().abs().max()) == 0.0

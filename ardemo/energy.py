@@ -95,15 +95,17 @@ class Model:
             if len(term.shift) != lattice.dimension:
                 raise ValueError(f"energy: {term!r} has a {len(term.shift)}-d shift on a {lattice.dimension}-d lattice")
         self.energy_function, self.lattice, self.group = energy, lattice, group
-        levels = getattr(lattice, "levels", torch.zeros(lattice.n_nodes, dtype=torch.long))
-        self._stages = [(levels == v).nonzero().flatten() for v in levels.unique(sorted=True)]
+        absolute = lattice.anchors < 0
+        if not bool(absolute[torch.isin(lattice.node_sites, lattice.anchors[~absolute])].all()):
+            raise ValueError("lattice: every anchor site must be written by a node without an anchor")
         self._cache: dict = {}
 
-    def _indices(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, list[torch.Tensor]]:
-        """Node sites, anchors and coarse-to-fine stages on ``device`` (copied once per device)."""
+    def _indices(self, device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Node sites, their anchors and the anchored nodes on ``device`` (copied once per device)."""
         if device not in self._cache:
             lat = self.lattice
-            self._cache[device] = (lat.node_sites.to(device), lat.anchors.to(device), [s.to(device) for s in self._stages])
+            anchored = (lat.anchors >= 0).nonzero().flatten()
+            self._cache[device] = (lat.node_sites.to(device), lat.anchors[anchored].to(device), anchored.to(device))
         return self._cache[device]
 
     def __repr__(self) -> str:
@@ -125,25 +127,20 @@ class Model:
     def encode(self, x: torch.Tensor) -> torch.Tensor:
         """Node variables :math:`y_k = x_{\\text{anchor}(k)}^{-1} x_{\\text{site}(k)}` (``x_{site}`` if no anchor)."""
         flat = self.check("x", x).flatten(1)
-        sites, anchors, _ = self._indices(x.device)
+        sites, anchors, anchored = self._indices(x.device)
         y = flat[:, sites]
-        has = anchors >= 0
-        y[:, has] = self.group.mul(self.group.inv(flat[:, anchors[has]]), y[:, has])
+        y[:, anchored] = self.group.mul(self.group.inv(flat[:, anchors]), y[:, anchored])
         return y
 
     def decode(self, y: torch.Tensor) -> torch.Tensor:
-        """Configurations from node variables, filling sites coarse to fine."""
+        """Configurations from node variables: anchors are absolute nodes, so one pass writes them all."""
         y = self.group.check("y", y)
         if y.dim() != 2 or y.shape[1] != self.lattice.n_nodes:
             raise ValueError(f"y: expected shape (batch, {self.lattice.n_nodes}), got {tuple(y.shape)}")
+        sites, anchors, anchored = self._indices(y.device)
         flat = torch.empty_like(y)
-        sites, anchors, stages = self._indices(y.device)
-        for stage in stages:
-            value = y[:, stage]
-            a = anchors[stage]
-            if bool((a >= 0).all()):
-                value = self.group.mul(flat[:, a], value)
-            flat[:, sites[stage]] = value
+        flat[:, sites] = y
+        flat[:, sites[anchored]] = self.group.mul(flat[:, anchors], y[:, anchored])
         return flat.reshape(-1, *self.lattice.shape)
 
     def transform(self, x: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:

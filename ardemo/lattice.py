@@ -46,6 +46,14 @@ class Lattice:
         d = (a - b).abs() % self.size
         return torch.minimum(d, self.size - d).pow(2).sum(-1).sqrt()
 
+    def _permutations(self, axes: torch.Tensor, signs: torch.Tensor, shift: torch.Tensor) -> torch.Tensor:
+        """Site permutations of the elements ``x -> signs * x[axes] + shift`` (each ``(n, dim)``), shape
+        ``(n, n_sites)``: a configuration ``x`` (flattened) maps to ``x[:, perm]``."""
+        moved = self.coordinates[:, axes].transpose(0, 1) * signs.unsqueeze(1) + shift.unsqueeze(1)
+        target = self.site_index(moved)  # (n, n_sites): where each site goes
+        perm = torch.empty_like(target)
+        return perm.scatter_(1, target, torch.arange(self.n_sites).expand(len(target), -1))
+
     def randperm(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
         """``n`` random space-group elements as site permutations, shape ``(n, n_sites)``.
 
@@ -54,29 +62,19 @@ class Lattice:
         """
         n = check_int("n", n, minimum=1)
         d, size = self.dimension, self.size
-        axes = torch.rand(n, d, generator=generator).argsort(1)  # (n, d): a uniform random axis permutation each
-        signs = 1 - 2 * torch.randint(0, 2, (n, 1, d), generator=generator)
-        shift = torch.randint(0, size, (n, 1, d), generator=generator)
-        moved = self.coordinates[:, axes].transpose(0, 1) * signs + shift  # (n, n_sites, d)
-        target = self.site_index(moved)
-        perm = torch.empty_like(target)
-        perm.scatter_(1, target, torch.arange(self.n_sites).expand(n, -1))
-        return perm
-
+        axes = torch.rand(n, d, generator=generator).argsort(1)  # a uniform random axis permutation each
+        signs = 1 - 2 * torch.randint(0, 2, (n, 1, d), generator=generator).squeeze(1)
+        shift = torch.randint(0, size, (n, 1, d), generator=generator).squeeze(1)
+        return self._permutations(axes, signs, shift)
 
     def space_group(self) -> torch.Tensor:
         """Every space-group element as a site permutation, shape ``(dim! * 2**dim * size**dim, n_sites)``
         (distinct elements; for ``size = 2`` some coincide and appear once)."""
-        d, size = self.dimension, self.size
-        perms = []
-        for axes in itertools.permutations(range(d)):
-            for signs in itertools.product([1, -1], repeat=d):
-                for shift in itertools.product(range(size), repeat=d):
-                    moved = self.coordinates[:, list(axes)] * torch.tensor(signs) + torch.tensor(shift)
-                    perm = torch.empty(self.n_sites, dtype=torch.long)
-                    perm[self.site_index(moved)] = torch.arange(self.n_sites)
-                    perms.append(perm)
-        return torch.unique(torch.stack(perms), dim=0)
+        d = self.dimension
+        combos = itertools.product(itertools.permutations(range(d)), itertools.product([1, -1], repeat=d),
+                                   itertools.product(range(self.size), repeat=d))
+        axes, signs, shift = (torch.tensor(list(part)) for part in zip(*combos))
+        return torch.unique(self._permutations(axes, signs, shift), dim=0)
 
 
 def _radius(radius: object) -> float:

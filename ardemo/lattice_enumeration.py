@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 import torch
 
-from .configurations import MAX_ENUMERATION_SITES
+from .configurations import MAX_ENUMERATION_SITES, all_configurations
 from .energy import Model
 
 
@@ -32,8 +32,7 @@ class LatticeEnumeration:
             )
         self.model, self.n_sites, self.chunk = model, n, chunk
         self._bits = 2 ** torch.arange(n - 1, -1, -1, device=device)
-        k = torch.arange(2**n, device=device)
-        self.configs = ((k.unsqueeze(1) >> torch.arange(n - 1, -1, -1, device=device)) & 1).reshape(-1, *model.lattice.shape)
+        self.configs = all_configurations(n, device=device, dtype=torch.long).reshape(-1, *model.lattice.shape)
         self.energies = model.energy(self.configs, dtype=torch.float64)
         self.log_z = torch.logsumexp(-self.energies, 0)
         self.log_p = -self.energies - self.log_z

@@ -15,7 +15,7 @@ import math
 
 from scipy import integrate
 
-from ._validation import check_positive_float
+from ._validation import check_int, check_positive_float
 
 CRITICAL_COUPLING = 0.5 * math.log(1 + math.sqrt(2))
 """:math:`K_c = \\tfrac12 \\ln(1 + \\sqrt 2) \\approx 0.4406868`."""
@@ -76,6 +76,4 @@ def kaufman_log_partition(size: int, coupling: float, columns: int | None = None
 
 
 def _check_size(name: str, value: object) -> int:
-    from ._validation import check_int
-
     return check_int(name, value, minimum=2)

@@ -67,7 +67,9 @@ class PixelGNN(nn.Module):
         self.n_relations = len(classes)
         # the tree's node 0 is a global group element: drawn uniformly, q(y_0) = 1/|G| (exact for a
         # symmetric p, since acting with it on every site leaves the relative variables unchanged)
-        self._uniform = 0 if isinstance(model.lattice, TreeLattice) else None
+        uniform = torch.zeros(model.lattice.n_nodes, dtype=torch.bool)
+        uniform[0] = isinstance(model.lattice, TreeLattice)
+        self.register_buffer("_uniform", uniform, persistent=False)
         g = model.group.order
         widths = [g, *hidden, g]
         self.edge_weights = nn.ParameterList()
@@ -117,7 +119,10 @@ class PixelGNN(nn.Module):
             out = out + pooled.view(batch, n_out, -1) @ w.view(-1, w.shape[-1])
         if l > 0:
             out = out + (h if d is None else h.index_select(1, nodes)) @ self.self_weights[l - 1]
-        return out.expand(batch, n_out, -1) if out.dim() == 1 else out
+        out = out.expand(batch, n_out, -1) if out.dim() == 1 else out
+        if l == len(self.biases) - 1:  # uniform nodes get zero logits
+            out = out.masked_fill((self._uniform if d is None else self._uniform[nodes]).unsqueeze(-1), 0.0)
+        return out
 
     def logits(self, y: torch.Tensor) -> torch.Tensor:
         """Conditional logits :math:`\\ln q(y_k = g \\mid y_{<k})` up to a constant, shape ``(batch, n_nodes, order)``."""
@@ -130,9 +135,6 @@ class PixelGNN(nn.Module):
         for l in range(depth):
             a = self._layer(l, h, None, None)
             h = torch.tanh(a) if l < depth - 1 else a
-        if self._uniform is not None:
-            h = h.clone()
-            h[:, self._uniform] = 0.0
         return h
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
@@ -156,8 +158,6 @@ class PixelGNN(nn.Module):
                 a = self._layer(l, features[l], nodes, d)
                 if l < depth - 1:
                     features[l + 1].index_copy_(1, nodes, torch.tanh(a))
-            if self._uniform is not None:
-                a = a.masked_fill((nodes == self._uniform).unsqueeze(-1), 0.0)
             gumbel = -torch.empty_like(a).exponential_().log()
             value = (a + gumbel).argmax(-1)  # Gumbel-max: a draw from softmax(a)
             y.index_copy_(1, nodes, value)

@@ -3,6 +3,8 @@ import itertools
 import pytest
 import torch
 
+import ardemo
+
 from ardemo.energy import Model, TwoBody, ising
 from ardemo.graph import Graph
 from ardemo.groups import SymmetricGroup
@@ -151,7 +153,7 @@ def _random_net(lattice, hidden, radius, seed):
 @pytest.mark.parametrize("lattice, radius", [(FlatLattice(4, 2), 2.01), (TreeLattice(4, 2), 1.5)])
 def test_pixelgnn_is_normalised_over_all_configurations(lattice, radius):
     net = _random_net(lattice, [8, 8], radius, seed=0)
-    x = torch.tensor(list(itertools.product([0, 1], repeat=16))).reshape(-1, 4, 4)
+    x = ardemo.all_configurations(16, dtype=torch.long).reshape(-1, 4, 4)
     with torch.no_grad():
         total = net.log_prob(x).double().exp().sum().item()
     assert total == pytest.approx(1.0, abs=1e-5)
@@ -160,7 +162,7 @@ def test_pixelgnn_is_normalised_over_all_configurations(lattice, radius):
 @pytest.mark.parametrize("lattice", [FlatLattice(2, 2), TreeLattice(2, 2)])
 def test_sample_frequencies_match_q(lattice):
     net = _random_net(lattice, [6], 1.5, seed=1)
-    x = torch.tensor(list(itertools.product([0, 1], repeat=4))).reshape(-1, 2, 2)
+    x = ardemo.all_configurations(4, dtype=torch.long).reshape(-1, 2, 2)
     q = net.log_prob(x).detach().double().exp()
     n = 200_000
     s = net.sample(n).flatten(1)

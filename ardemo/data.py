@@ -1,6 +1,7 @@
 """Datasets the book trains on, as tensors.
 
 * :func:`digits`: scikit-learn's bundled 8x8 handwritten digits (offline, the default).
+* :func:`photo_patches`: patches of scikit-learn's two bundled photographs (offline).
 * :func:`ring`: the outer circle of scikit-learn's ``make_circles``, a 2-D toy density.
 * :func:`mnist`, :func:`fashion_mnist`: 28x28 images read by torchvision's IDX readers
   from ``<root>/<Name>/raw/`` (``root`` defaults to ``$ARDEMO_DATA_DIR``), downloaded
@@ -86,6 +87,33 @@ def ring(n: int = 1000, noise: float = 0.05, seed: int = 0, device: torch.device
     points, which = make_circles(n_samples=2 * n, noise=noise, random_state=seed)
     outer = points[which == 0][:n]
     return torch.as_tensor(np.ascontiguousarray(outer), dtype=torch.float32, device=device)
+
+
+def photo_patches(n: int = 2000, size: int = 8, scale: int = 4, binarize: bool = False, threshold: float = 0.5,
+                  seed: int = 0, device: torch.device | str | None = None) -> ImageSet:
+    """``n`` grey ``size`` x ``size`` patches of scikit-learn's two bundled photographs (``china.jpg``,
+    ``flower.jpg``; label 0 or 1): random crops of ``size * scale`` pixels, averaged down by ``scale``.
+
+    Real images of another kind than digits, available offline (negatives for negative sampling).
+    """
+    from sklearn.datasets import load_sample_images
+
+    n = check_int("n", n, minimum=1)
+    size = check_int("size", size, minimum=1)
+    scale = check_int("scale", scale, minimum=1)
+    photos = torch.stack([torch.tensor(np.asarray(img), dtype=torch.float32).mean(-1) / 255.0
+                          for img in load_sample_images().images])
+    side = size * scale
+    if side > min(photos.shape[1:]):
+        raise ValueError(f"size * scale: expected at most {min(photos.shape[1:])} pixels, got {side}")
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.randint(len(photos), (n,), generator=gen)
+    rows = torch.randint(photos.shape[1] - side + 1, (n,), generator=gen)
+    cols = torch.randint(photos.shape[2] - side + 1, (n,), generator=gen)
+    offsets = torch.arange(side)
+    crops = photos[labels[:, None, None], (rows[:, None] + offsets)[:, :, None], (cols[:, None] + offsets)[:, None, :]]
+    images = torch.nn.functional.avg_pool2d(crops.unsqueeze(1), scale).flatten(1)
+    return _finish(images, labels, (size, size), "sklearn sample photographs", binarize, threshold, device)
 
 
 _IDX_FILES = {"train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

@@ -1,0 +1,174 @@
+"""Boltzmann machine, Gibbs sampling, AIS, NCE and the negative-phase objectives."""
+
+import math
+
+import pytest
+import torch
+from torch.distributions import Bernoulli, Independent
+
+import ardemo
+from ardemo.ais import ais_log_partition
+from ardemo.boltzmann import BoltzmannMachine, gibbs_sweep, gibbs_sweep_loop
+from ardemo.fitting import fit
+from ardemo.mcmc import autocorrelation, integrated_time
+from ardemo.nce import EmpiricalNegatives, NoiseContrastive
+from ardemo.negative_phase import ExactLikelihood, GibbsLikelihood
+
+
+def _random_machine(n: int, scale: float, dev=None) -> BoltzmannMachine:
+    w = scale * torch.randn(n, n, device=dev)
+    w = (w + w.T).triu(1)
+    return BoltzmannMachine.from_parameters(w + w.T, scale * torch.randn(n, device=dev))
+
+
+def test_energy_matches_sum_over_pairs(dev):
+    m = _random_machine(5, 0.7, dev)
+    x = torch.bernoulli(torch.full((20, 5), 0.5, device=dev))
+    w, b = m.weight.detach(), m.bias.detach()
+    pairs = sum(w[i, j] * x[:, i] * x[:, j] for i in range(5) for j in range(i + 1, 5))
+    assert torch.allclose(m.energy(x), -pairs - x @ b, atol=1e-5)
+    assert torch.allclose(m.weight, m.weight.T) and bool((m.weight.diagonal() == 0).all())
+
+
+def test_log_prob_normalised_and_sample_matches(dev):
+    m = _random_machine(6, 0.8, dev)
+    states = ardemo.all_configurations(6, device=dev)
+    assert math.isclose(float(m.log_prob(states).exp().sum()), 1.0, rel_tol=1e-9)
+    p = m.probabilities()
+    q = ardemo.empirical_distribution(m.sample(100_000)).double()
+    assert float(ardemo.total_variation(p, q)) < 0.02
+
+
+def test_gibbs_stationary_distribution_is_boltzmann(dev):
+    """4 units, 20,000 chains, 30 sweeps from uniform noise: TV to the exact law below 0.02
+    (the sampling floor for 16 states and 20,000 draws is about 0.01)."""
+    m = _random_machine(4, 1.0, dev)
+    x = torch.bernoulli(torch.full((20_000, 4), 0.5, device=dev))
+    samples = m.gibbs(x, 30)
+    assert set(samples.unique().tolist()) <= {0.0, 1.0}
+    tv = float(ardemo.total_variation(m.probabilities(), ardemo.empirical_distribution(samples).double()))
+    assert tv < 0.02
+
+
+def test_gibbs_sweep_conditionals_with_fixed_uniforms():
+    w = torch.tensor([[0.0, 2.0], [2.0, 0.0]])
+    b = torch.tensor([-1.0, -1.0])
+    x = torch.tensor([[1.0, 1.0]])
+    u = torch.tensor([[0.6, 0.6]])
+    # unit 0: sigma(2*1 - 1) = 0.73 > 0.6 -> 1; unit 1 sees the new x0 = 1: same -> 1
+    assert gibbs_sweep(x, w, b, u).tolist() == [[1.0, 1.0]]
+    u = torch.tensor([[0.8, 0.3]])
+    # unit 0: 0.73 < 0.8 -> 0; unit 1 sees x0 = 0: sigma(-1) = 0.27 < 0.3 -> 0
+    assert gibbs_sweep(x, w, b, u).tolist() == [[0.0, 0.0]]
+
+
+def test_loop_sweep_has_the_same_law():
+    m = _random_machine(3, 1.0)
+    x = torch.bernoulli(torch.full((4000, 3), 0.5))
+    for _ in range(5):
+        x = gibbs_sweep_loop(x, m.weight.detach(), m.bias.detach())
+    tv = float(ardemo.total_variation(m.probabilities(), ardemo.empirical_distribution(x).double()))
+    assert tv < 0.04
+
+
+def test_ais_matches_exact_log_partition(dev):
+    m = _random_machine(12, 0.4, dev)
+    result = ais_log_partition(m, chains=200, temperatures=500)
+    exact = float(m.log_partition())
+    assert abs(result.log_z - exact) < max(4 * result.stderr, 0.02)
+    assert 0 < result.stderr < 0.1 and result.effective_sample_size > 50
+
+
+def test_exact_objective_gradient_is_positive_minus_negative_phase():
+    m = _random_machine(5, 0.5)
+    data = torch.bernoulli(torch.full((50, 5), 0.3))
+    ExactLikelihood()(m, data.double()).backward()
+    p = m.probabilities()
+    states = ardemo.all_configurations(5, dtype=torch.float64)
+    model_corr = (p[:, None, None] * states[:, :, None] * states[:, None, :]).sum(0)
+    data_corr = (data.double().T @ data.double()) / 50
+    expected = -(data_corr - model_corr).triu(1)
+    assert torch.allclose(m.coupling.grad.double().triu(1), expected, atol=1e-5)
+    assert torch.allclose(m.bias.grad.double(), -(data.double().mean(0) - p @ states), atol=1e-5)
+
+
+@pytest.mark.parametrize("init", ["fresh", "data", "persistent"])
+def test_gibbs_likelihood_learns_a_teacher(init):
+    teacher = _random_machine(6, 0.6)
+    data = teacher.sample(5000)
+    student = BoltzmannMachine(6)
+    objective = GibbsLikelihood(init, sweeps=5 if init == "fresh" else 1, chains=200)
+    fit(student, objective, data, steps=600, batch_size=200, lr=0.05)
+    kl = float(ardemo.kl_divergence(teacher.probabilities().log(), student.probabilities().log()))
+    assert kl < 0.02
+    if init == "persistent":
+        assert objective.state.shape == (200, 6)
+
+
+def test_nce_recovers_parameters_and_log_partition():
+    teacher = _random_machine(6, 0.6)
+    data = teacher.sample(20_000)
+    noise = Independent(Bernoulli(probs=data.mean(0).clamp(0.05, 0.95)), 1)
+    student = BoltzmannMachine(6)
+    nce = NoiseContrastive(noise, k=10)
+    fit(student, nce, data, steps=3000, batch_size=500, lr=0.03)
+    assert abs(float(nce.c) + float(student.log_partition())) < 0.1
+    assert abs(float(nce.c) + float(teacher.log_partition())) < 0.15
+    assert float((student.weight - teacher.weight).abs().max()) < 0.2
+
+
+def test_negative_sampling_learns_a_ratio_not_a_density():
+    data = torch.tensor([[1.0, 0.0]]).repeat(100, 1)
+    negatives = EmpiricalNegatives(torch.tensor([[0.0, 1.0], [1.0, 1.0]]))
+    assert negatives.log_prob(data).shape == (100,) and float(negatives.log_prob(data).abs().sum()) == 0
+    assert negatives.sample((7,)).shape == (7, 2)
+    m = BoltzmannMachine(2)
+    ns = NoiseContrastive(negatives, k=1)
+    fit(m, ns, data, steps=300, batch_size=50, lr=0.1)
+    logit = ns.logit(m, torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
+    assert float(logit[0]) > 2 and float(logit[1]) < -2 and float(logit[2]) < -2
+
+
+def test_autocorrelation_of_an_ar1_process():
+    phi, length = 0.8, 20_000
+    noise = torch.randn(length, 8, dtype=torch.float64)
+    series = torch.empty_like(noise)
+    series[0] = noise[0] / math.sqrt(1 - phi**2)
+    for t in range(1, length):
+        series[t] = phi * series[t - 1] + noise[t]
+    rho = autocorrelation(series, 30)
+    assert abs(float(rho[1]) - phi) < 0.02 and abs(float(rho[3]) - phi**3) < 0.03
+    assert abs(integrated_time(rho) - (1 + phi) / (1 - phi)) < 1.0
+
+
+def test_bad_inputs_are_clear_errors():
+    m = BoltzmannMachine(4)
+    with pytest.raises(ValueError, match="binary"):
+        m.energy(torch.full((2, 4), 0.5))
+    with pytest.raises(ValueError, match=r"\(\.\.\., 4\)"):
+        m.energy(torch.zeros(2, 5))
+    with pytest.raises(TypeError, match="floating-point"):
+        m.energy(torch.zeros(2, 4, dtype=torch.long))
+    asym = torch.tensor([[0.0, 1.0], [0.5, 0.0]])
+    with pytest.raises(ValueError, match="symmetric"):
+        BoltzmannMachine.from_parameters(asym, torch.zeros(2))
+    with pytest.raises(ValueError, match="diagonal"):
+        BoltzmannMachine.from_parameters(torch.eye(2), torch.zeros(2))
+    with pytest.raises(ValueError, match="weight: expected shape"):
+        BoltzmannMachine.from_parameters(torch.zeros(3, 3), torch.zeros(2))
+    with pytest.raises(ValueError, match="k: expected an integer >= 1"):
+        NoiseContrastive(EmpiricalNegatives(torch.zeros(3, 4)), k=0)
+    with pytest.raises(TypeError, match="noise"):
+        NoiseContrastive("uniform", k=1)
+    with pytest.raises(ValueError, match="init"):
+        GibbsLikelihood("random")
+    with pytest.raises(ValueError, match="n_units: exact enumeration"):
+        BoltzmannMachine(21).log_partition()
+    with pytest.raises(ValueError, match="sweeps"):
+        m.gibbs(torch.zeros(3, 4), -1)
+    with pytest.raises(TypeError, match="model"):
+        ais_log_partition("machine")
+    with pytest.raises(ValueError, match="base_logits"):
+        ais_log_partition(m, base_logits=torch.zeros(5))
+    with pytest.raises(ValueError, match="series"):
+        autocorrelation(torch.ones(10, 2), 3)

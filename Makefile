@@ -91,6 +91,7 @@ lab: $(STAMP)
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_sampling.py
 	$(PY) tests/benchmarks/bench_pixelgnn.py
+	$(PY) tests/benchmarks/bench_gibbs.py
 
 clean:
 	rm -rf $(BUILD) book/_build .pytest_cache

@@ -173,8 +173,9 @@ class BoltzmannMachine(nn.Module):
         x = self.check("x", x)
         return -self._energy(x.to(dtype)) - self.log_partition(dtype)
 
+    @torch.no_grad()
     def probabilities(self) -> torch.Tensor:
-        """Exact :math:`p` over all :math:`2^n` states, in the order of :func:`ardemo.all_configurations`."""
+        """Exact :math:`p` over all :math:`2^n` states, in the order of :func:`ardemo.all_configurations` (no gradient)."""
         return torch.softmax(-self._energy(self._states(torch.float64)), 0)
 
     @torch.no_grad()

@@ -1,0 +1,153 @@
+"""REINFORCE, Concrete and REBAR estimators; the u -> v coupling; the sigmoid belief network."""
+
+import math
+
+import pytest
+import torch
+
+import ardemo
+from ardemo import estimators as E
+from ardemo.sbn import ElboTrainer, SigmoidBeliefNetwork, bernoulli_log_prob
+
+
+def toy(b: torch.Tensor) -> torch.Tensor:
+    return ((b - 0.45) ** 2).sum(-1)
+
+
+def _t_stat(samples: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
+    return (samples.mean(0) - exact) / (samples.std(0) / math.sqrt(samples.shape[0]))
+
+
+@pytest.mark.parametrize("theta", [0.1, 0.5, 0.8])
+def test_toy_unbiasedness(theta):
+    """d/dl E[(b - 0.45)^2] = 0.1 theta (1 - theta); Concrete's mean is visibly off."""
+    n = 200_000
+    logits = torch.full((n, 1), math.log(theta / (1 - theta)), dtype=torch.float64)
+    exact = torch.tensor([0.1 * theta * (1 - theta)], dtype=torch.float64)
+    u = torch.rand_like(logits)
+    assert float(_t_stat(E.reinforce(toy, logits, u=u), exact).abs()) < 4.5
+    assert float(_t_stat(E.reinforce(toy, logits, 0.25, u=u), exact).abs()) < 4.5
+    assert float(_t_stat(E.rebar(toy, logits, 0.7, 0.5, u=u), exact).abs()) < 4.5
+    assert float(_t_stat(E.concrete(toy, logits, 0.5, u=u), exact).abs()) > 8
+
+
+def test_coupling_gives_the_conditional_law_and_z_itself():
+    """v is uniform given b (Kolmogorov-Smirnov), z~(v) equals z, and z~ ~ p(z|b) for fresh v."""
+    n = 100_000
+    logits = torch.full((n, 1), 0.7, dtype=torch.float64)
+    u = torch.rand_like(logits)
+    z = E.logistic(logits, u)
+    b = (z > 0).double()
+    v = E.coupled_uniform(logits, u)
+    assert float((E.conditional_logistic(logits, b, v) - z).abs().max()) < 1e-8
+    for value in (0.0, 1.0):
+        vs = v[b == value].sort().values
+        ks = float((vs - torch.arange(1, len(vs) + 1, dtype=torch.float64) / len(vs)).abs().max())
+        assert ks < 1.63 / math.sqrt(len(vs))  # 1% level
+    # fresh v with b = 1: P(z~ <= t | b = 1) = (F(t) - F(0)) / (1 - F(0)), F the logistic CDF at logit 0.7
+    fresh = E.conditional_logistic(logits, torch.ones_like(logits), torch.rand_like(logits)).flatten().sort().values
+    cdf = lambda t: torch.sigmoid(t - 0.7)
+    target = (cdf(fresh) - cdf(torch.tensor(0.0, dtype=torch.float64))) / (1 - cdf(torch.tensor(0.0, dtype=torch.float64)))
+    ks = float((target - torch.arange(1, n + 1, dtype=torch.float64) / n).abs().max())
+    assert bool((fresh > 0).all()) and ks < 1.63 / math.sqrt(n)
+
+
+def test_conditional_sample_carries_gradient():
+    logits = torch.tensor([[0.3], [-1.2]], requires_grad=True)
+    v = torch.tensor([[0.4], [0.6]])
+    z = E.conditional_logistic(logits, torch.tensor([[1.0], [0.0]]), v)
+    z.sum().backward()
+    assert bool((logits.grad.abs() > 1e-3).all())
+
+
+def test_variance_gradient_in_eta_and_temperature_lowers_variance():
+    """A few Adam steps on sum(g^2) over eta and log(temperature) reduce the measured variance."""
+    logits = torch.full((20_000, 1), 0.0, dtype=torch.float64)
+    eta = torch.tensor(0.0, dtype=torch.float64, requires_grad=True)
+    log_t = torch.tensor(math.log(2.0), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.Adam([eta, log_t], lr=0.05)
+    u = torch.rand_like(logits)
+
+    def variance():
+        with torch.no_grad():
+            return float(E.rebar(toy, logits, eta.detach(), log_t.detach().exp(), u=u, baseline=0.25).var())
+
+    before = variance()
+    for _ in range(100):
+        g = E.rebar(toy, logits, eta, log_t.exp(), u=torch.rand_like(logits), create_graph=True, baseline=0.25)
+        opt.zero_grad()
+        (g**2).mean().backward()
+        opt.step()
+    assert variance() < 0.8 * before
+
+
+def _small_sbn():
+    digits = ardemo.data.digits(binarize=True)
+    model = SigmoidBeliefNetwork(64, 5, hidden=16, data_mean=digits.images.mean(0)).double()
+    return model, digits.images.double()
+
+
+def test_sbn_exact_elbo_bounds_log_prob_and_matches_sampling():
+    model, x = _small_sbn()
+    x = x[:8]
+    elbo, log_p = model.exact_elbo(x), model.log_prob(x)
+    assert bool((elbo <= log_p + 1e-9).all())
+    logits = model.encoder_logits(x.repeat(20_000, 1))
+    b = torch.bernoulli(torch.sigmoid(logits)).detach()
+    f = model.learning_signal(x.repeat(20_000, 1), logits)(b).reshape(20_000, 8)
+    assert float(((f.mean(0) - elbo) / (f.std(0) / math.sqrt(20_000))).abs().max()) < 4.5
+    assert model.sample(3).shape == (3, 64)
+
+
+@pytest.mark.parametrize("name", ["reinforce", "rebar"])
+def test_sbn_estimators_match_the_enumerated_gradient(name):
+    model, x = _small_sbn()
+    x = x[5:6]
+    states = ardemo.all_configurations(5, dtype=torch.float64)
+    ell = model.encoder_logits(x).detach().requires_grad_()
+    f_states = model.learning_signal(x.expand(32, -1), ell.expand(32, -1))(states).detach()
+    (exact,) = torch.autograd.grad((bernoulli_log_prob(states, ell).exp() * f_states).sum(), ell)
+    n = 100_000
+    logits = ell.detach().expand(n, -1).contiguous()
+    f = model.learning_signal(x.expand(n, -1), logits)
+    mean_f = float((bernoulli_log_prob(states, ell).exp() * f_states).sum())
+    if name == "reinforce":
+        g = E.reinforce(f, logits, mean_f)
+    else:
+        g = E.rebar(f, logits, 1.0, 0.5, baseline=E.rebar_signal(f, logits, 1.0, 0.5).mean())
+    assert float(_t_stat(g.detach(), exact[0]).abs().max()) < 4.5
+
+
+def test_trainer_runs_and_improves_the_elbo():
+    model, x = _small_sbn()
+    trainer = ElboTrainer(model.float(), "rebar", lr=3e-3)
+    data = x.float()
+    before = float(model.exact_elbo(data[:200]).mean())
+    for _ in range(150):
+        trainer.step(data[torch.randint(len(data), (50,))])
+    assert float(model.exact_elbo(data[:200]).mean()) > before + 1.0
+    assert trainer.gradient_variance(data[:5], repeats=8) > 0
+
+
+def test_bad_inputs_are_clear_errors():
+    logits = torch.zeros(4, 3)
+    with pytest.raises(ValueError, match="temperature"):
+        E.concrete(toy, logits, temperature=0.0)
+    with pytest.raises(ValueError, match="temperature"):
+        E.rebar(toy, logits, temperature=-1.0)
+    with pytest.raises(ValueError, match=r"logits: expected shape \(batch, d\)"):
+        E.reinforce(toy, torch.zeros(3))
+    with pytest.raises(TypeError, match="logits"):
+        E.reinforce(toy, torch.zeros(4, 3, dtype=torch.long))
+    with pytest.raises(ValueError, match="u: expected uniforms"):
+        E.reinforce(toy, logits, u=torch.ones(4, 3))
+    with pytest.raises(ValueError, match="u: expected shape"):
+        E.reinforce(toy, logits, u=torch.rand(4, 2))
+    with pytest.raises(ValueError, match="f: expected one value per row"):
+        E.reinforce(lambda b: b, logits)
+    with pytest.raises(ValueError, match="logits: expected finite"):
+        E.rebar(toy, torch.full((2, 2), float("nan")))
+    with pytest.raises(ValueError, match="estimator"):
+        ElboTrainer(SigmoidBeliefNetwork(4, 2), "vimco")
+    with pytest.raises(ValueError, match="binary"):
+        SigmoidBeliefNetwork(4, 2).exact_elbo(torch.full((1, 4), 0.5))

@@ -175,7 +175,7 @@ class BoltzmannMachine(nn.Module):
 
     @torch.no_grad()
     def probabilities(self) -> torch.Tensor:
-        """Exact :math:`p` over all :math:`2^n` states, in the order of :func:`ardemo.all_configurations` (no gradient)."""
+        """Exact :math:`p` over all :math:`2^n` states, in the order of :func:`ardemo.configurations.all_configurations` (no gradient)."""
         return torch.softmax(-self._energy(self._states(torch.float64)), 0)
 
     @torch.no_grad()

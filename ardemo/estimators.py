@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import torch
+import torch.nn.functional as F
 
 from ._validation import check_positive_float, check_tensor
 
@@ -76,9 +77,9 @@ def coupled_uniform(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     The result carries no gradient: :math:`v` is noise.
     """
     with torch.no_grad():
-        theta = torch.sigmoid(logits)
-        one = u > 1 - theta
-        v = torch.where(one, (u - (1 - theta)) / theta, u / (1 - theta))
+        theta, one_minus_theta = torch.sigmoid(logits), torch.sigmoid(-logits)
+        one = u > one_minus_theta
+        v = torch.where(one, (u - one_minus_theta) / theta, u / one_minus_theta)
         tiny = torch.finfo(v.dtype).eps
         return v.clamp(tiny, 1 - tiny)
 
@@ -87,12 +88,12 @@ def conditional_logistic(logits: torch.Tensor, b: torch.Tensor, v: torch.Tensor)
     """Reparameterised :math:`\\tilde z \\sim p(z \\mid b)` from a uniform :math:`v`, differentiable in :math:`\\ell`:
 
     :math:`\\tilde z = \\ln\\big(\\tfrac{v}{(1-v)(1-\\theta)} + 1\\big)` if :math:`b = 1`,
-    :math:`\\tilde z = -\\ln\\big(\\tfrac{1-v}{v\\,\\theta} + 1\\big)` if :math:`b = 0`.
+    :math:`\\tilde z = -\\ln\\big(\\tfrac{1-v}{v\\,\\theta} + 1\\big)` if :math:`b = 0`, computed as softplus of
+    log-odds so that both branches and their gradients stay finite however large :math:`|\\ell|` is.
     """
-    theta = torch.sigmoid(logits)
-    ratio = v / (1 - v)
-    positive = torch.log1p(ratio / (1 - theta))
-    negative = -torch.log1p(1 / (ratio * theta))
+    log_ratio = torch.log(v) - torch.log1p(-v)
+    positive = F.softplus(log_ratio + F.softplus(logits))  # ln(1 + v / ((1 - v)(1 - theta)))
+    negative = -F.softplus(F.softplus(-logits) - log_ratio)  # -ln(1 + (1 - v) / (v theta))
     return torch.where(b > 0.5, positive, negative)
 
 
@@ -127,18 +128,20 @@ def _relaxed_pair(ell: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, tor
     return b, z, conditional_logistic(ell, b, coupled_uniform(ell, u))
 
 
-def rebar_signal(
-    f: Objective, logits: torch.Tensor, eta: float | torch.Tensor = 1.0,
-    temperature: float | torch.Tensor = 0.5, u: torch.Tensor | None = None,
-) -> torch.Tensor:
-    """REBAR's learning signal :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` per row, without gradient:
-    the quantity a baseline for :func:`rebar` should predict."""
+def rebar_values(
+    f: Objective, logits: torch.Tensor, temperature: float | torch.Tensor = 0.5, u: torch.Tensor | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:math:`f(b)` and :math:`f(\\sigma_\\lambda(\\tilde z))` per row, without gradient.
+
+    REBAR's learning signal is :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))`; a baseline
+    :math:`c(x) - \\eta\\,\\tilde c(x)` built from predictions of each part stays centred while :math:`\\eta` changes.
+    """
     logits = _check_logits(logits)
     temperature = _check_temperature(temperature)
     u = _uniforms(logits, u)
     with torch.no_grad():
         b, _, z_tilde = _relaxed_pair(logits, u)
-        return _values(f, b) - eta * _values(f, torch.sigmoid(z_tilde / temperature))
+        return _values(f, b), _values(f, torch.sigmoid(z_tilde / temperature))
 
 
 def rebar(
@@ -153,7 +156,8 @@ def rebar(
     """REBAR estimate (see the module docstring); unbiased for every ``eta`` and ``temperature``.
 
     ``baseline`` (a number or one per row) is subtracted from the learning signal
-    :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` (:func:`rebar_signal`), which it should predict.
+    :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` (see :func:`rebar_values`), which it should predict;
+    it may depend on ``eta`` (then ``create_graph`` differentiates through it).
 
     With ``create_graph=True`` the result is differentiable in ``eta`` and ``temperature``
     (tensors with ``requires_grad``), so :math:`\\sum \\hat g^2` can be minimised over them:

@@ -115,15 +115,16 @@ class ElboTrainer:
     * ``"nvil"``: REINFORCE with NVIL's centring — a running mean of :math:`f` and an input-dependent
       baseline network trained to predict the rest;
     * ``"concrete"``: the Concrete relaxation at ``temperature``;
-    * ``"rebar"``: REBAR with NVIL's centring and baseline applied to its own learning signal
-      :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))`, :math:`\\eta` and :math:`\\lambda` tuned online by
-      minimising the estimate's squared norm.
+    * ``"rebar"``: REBAR, its learning signal :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` centred
+      by :math:`c(x) - \\eta\\,\\tilde c(x)`, where running means plus a second baseline output predict
+      :math:`f(\\sigma_\\lambda(\\tilde z))`; :math:`\\eta` and :math:`\\lambda` are tuned online by minimising
+      the estimate's squared norm (``tune=False`` keeps them fixed).
 
     The decoder and prior always get the exact :math:`\\nabla\\ln p(x, b)` at the sampled :math:`b`.
     """
 
     def __init__(self, model: SigmoidBeliefNetwork, estimator: str, lr: float = 3e-3,
-                 temperature: float = 0.5, baseline_hidden: int = 50) -> None:
+                 temperature: float = 0.5, eta: float = 1.0, tune: bool = True, baseline_hidden: int = 50) -> None:
         if not isinstance(model, SigmoidBeliefNetwork):
             raise TypeError(f"model: expected a SigmoidBeliefNetwork, got {type(model).__name__}")
         if estimator not in ESTIMATORS:
@@ -131,14 +132,24 @@ class ElboTrainer:
         self.model, self.estimator = model, estimator
         lr = check_positive_float("lr", lr)
         temperature = check_positive_float("temperature", temperature)
-        dev = model.prior_logits.device
+        if not isinstance(eta, (int, float)) or isinstance(eta, bool):
+            raise TypeError(f"eta: expected a number, got {type(eta).__name__}")
+        if not isinstance(tune, bool):
+            raise TypeError(f"tune: expected True or False, got {type(tune).__name__}")
+        dev, dtype = model.prior_logits.device, model.prior_logits.dtype
+        # baseline outputs: predictions of f(b) and of f(sigma(z~ / lambda)), around running means
         self.baseline = nn.Sequential(nn.Linear(model.n_visible, baseline_hidden), nn.Tanh(),
-                                      nn.Linear(baseline_hidden, 1)).to(dev)
-        self.centre = 0.0
-        self.eta = torch.ones((), device=dev, requires_grad=True)
-        self.log_temperature = torch.tensor(math.log(temperature), device=dev, requires_grad=estimator == "rebar")
+                                      nn.Linear(baseline_hidden, 2)).to(dev, dtype)
+        self.centre = torch.zeros(2, device=dev, dtype=dtype)
+        self.tuning = estimator == "rebar" and tune
+        self.eta = torch.tensor(float(eta), device=dev, dtype=dtype, requires_grad=self.tuning)
+        self.log_temperature = torch.tensor(math.log(temperature), device=dev, dtype=dtype, requires_grad=self.tuning)
         self.optimiser = torch.optim.Adam([*model.parameters(), *self.baseline.parameters()], lr=lr)
-        self.cv_optimiser = torch.optim.Adam([self.eta, self.log_temperature], lr=lr) if estimator == "rebar" else None
+        self.cv_optimiser = torch.optim.Adam([self.eta, self.log_temperature], lr=lr) if self.tuning else None
+
+    def _predictions(self, x: torch.Tensor) -> torch.Tensor:
+        """Baseline predictions :math:`(c(x), \\tilde c(x))`, shape ``(batch, 2)``."""
+        return self.centre + self.baseline(2 * x - 1)
 
     def encoder_gradient(self, x: torch.Tensor, logits: torch.Tensor, u: torch.Tensor,
                          create_graph: bool = False) -> torch.Tensor:
@@ -146,11 +157,11 @@ class ElboTrainer:
         f = self.model.learning_signal(x, logits)
         if self.estimator == "concrete":
             return estimators.concrete(f, logits, self.log_temperature.exp().detach(), u)
-        baseline = self.centre + self.baseline(2 * x - 1).squeeze(-1).detach()
+        c = self._predictions(x).detach()
         if self.estimator == "nvil":
-            return estimators.reinforce(f, logits, baseline, u)
+            return estimators.reinforce(f, logits, c[:, 0], u)
         return estimators.rebar(f, logits, self.eta, self.log_temperature.exp(), u,
-                                create_graph=create_graph, baseline=baseline)
+                                create_graph=create_graph, baseline=c[:, 0] - self.eta * c[:, 1])
 
     def step(self, x: torch.Tensor) -> float:
         """One update on the batch ``x``; returns the batch's mean single-sample ELBO."""
@@ -158,21 +169,21 @@ class ElboTrainer:
         x = model.check(x)
         logits = model.encoder_logits(x)
         u = torch.rand_like(logits)
-        tuning = self.estimator == "rebar"
-        grad = self.encoder_gradient(x, logits, u, create_graph=tuning)
+        grad = self.encoder_gradient(x, logits, u, create_graph=self.tuning)
         b = (estimators.logistic(logits.detach(), u) > 0).to(x.dtype)
         log_joint = model.log_joint(x, b)
         with torch.no_grad():
             f = log_joint - bernoulli_log_prob(b, logits)
-            signal = f
-            if tuning:
-                signal = estimators.rebar_signal(model.learning_signal(x, logits), logits, self.eta.detach(),
-                                                 self.log_temperature.exp().detach(), u)
-            self.centre = 0.9 * self.centre + 0.1 * float(signal.mean())
-        predicted = self.centre + self.baseline(2 * x - 1).squeeze(-1)
-        surrogate = -(logits * grad.detach()).sum(-1).mean() - log_joint.mean() + ((signal - predicted) ** 2).mean()
+            targets = f.unsqueeze(-1)
+            if self.estimator == "rebar":
+                targets = torch.stack(estimators.rebar_values(model.learning_signal(x, logits), logits,
+                                                              self.log_temperature.exp(), u), -1)
+            used = targets.shape[-1]
+            self.centre[:used] = 0.9 * self.centre[:used] + 0.1 * targets.mean(0)
+        baseline_loss = ((targets - self._predictions(x)[:, :used]) ** 2).sum(-1).mean()
+        surrogate = -(logits * grad.detach()).sum(-1).mean() - log_joint.mean() + baseline_loss
         self.optimiser.zero_grad()
-        if tuning:
+        if self.tuning:
             self.cv_optimiser.zero_grad()
             (grad**2).sum(-1).mean().backward(inputs=[self.eta, self.log_temperature])
             self.cv_optimiser.step()

@@ -90,11 +90,11 @@ def _small_sbn():
 def test_sbn_exact_elbo_bounds_log_prob_and_matches_sampling():
     model, x = _small_sbn()
     x = x[:8]
-    elbo, log_p = model.exact_elbo(x), model.log_prob(x)
+    elbo, log_p = model.exact_elbo(x).detach(), model.log_prob(x).detach()
     assert bool((elbo <= log_p + 1e-9).all())
     logits = model.encoder_logits(x.repeat(20_000, 1))
     b = torch.bernoulli(torch.sigmoid(logits)).detach()
-    f = model.learning_signal(x.repeat(20_000, 1), logits)(b).reshape(20_000, 8)
+    f = model.learning_signal(x.repeat(20_000, 1), logits)(b).detach().reshape(20_000, 8)
     assert float(((f.mean(0) - elbo) / (f.std(0) / math.sqrt(20_000))).abs().max()) < 4.5
     assert model.sample(3).shape == (3, 64)
 
@@ -110,11 +110,12 @@ def test_sbn_estimators_match_the_enumerated_gradient(name):
     n = 100_000
     logits = ell.detach().expand(n, -1).contiguous()
     f = model.learning_signal(x.expand(n, -1), logits)
-    mean_f = float((bernoulli_log_prob(states, ell).exp() * f_states).sum())
+    mean_f = float((bernoulli_log_prob(states, ell).exp() * f_states).sum().detach())
     if name == "reinforce":
         g = E.reinforce(f, logits, mean_f)
     else:
-        g = E.rebar(f, logits, 1.0, 0.5, baseline=E.rebar_signal(f, logits, 1.0, 0.5).mean())
+        f_hard, f_tilde = E.rebar_values(f, logits, 0.5)
+        g = E.rebar(f, logits, 1.0, 0.5, baseline=(f_hard - f_tilde).mean())
     assert float(_t_stat(g.detach(), exact[0]).abs().max()) < 4.5
 
 
@@ -122,11 +123,34 @@ def test_trainer_runs_and_improves_the_elbo():
     model, x = _small_sbn()
     trainer = ElboTrainer(model.float(), "rebar", lr=3e-3)
     data = x.float()
-    before = float(model.exact_elbo(data[:200]).mean())
+    before = float(model.exact_elbo(data[:200]).mean().detach())
     for _ in range(150):
         trainer.step(data[torch.randint(len(data), (50,))])
-    assert float(model.exact_elbo(data[:200]).mean()) > before + 1.0
+    assert float(model.exact_elbo(data[:200]).mean().detach()) > before + 1.0
     assert trainer.gradient_variance(data[:5], repeats=8) > 0
+
+
+def test_conditional_sample_and_its_gradient_stay_finite_for_extreme_logits():
+    """float32 logits of +-40: 1 - sigmoid rounds to 0, yet z~ and dz~/dl stay finite for both b."""
+    logits = torch.tensor([[-40.0, -20.0, 0.3, 20.0, 40.0]] * 2, requires_grad=True)
+    b = torch.tensor([[1.0] * 5, [0.0] * 5])
+    z = E.conditional_logistic(logits, b, torch.full_like(b, 0.3))
+    (grad,) = torch.autograd.grad(z.sum(), logits)
+    assert bool(torch.isfinite(z).all()) and bool(torch.isfinite(grad).all())
+    assert bool((z[0] > 0).all()) and bool((z[1] < 0).all())
+
+
+def test_trainer_eta_fixed_without_tuning_and_tuned_otherwise():
+    model, x = _small_sbn()
+    data = x.float()
+    fixed = ElboTrainer(model.float(), "rebar", eta=0.7, tune=False)
+    tuned = ElboTrainer(model.float(), "rebar", eta=0.7)
+    for _ in range(20):
+        batch = data[torch.randint(len(data), (50,))]
+        fixed.step(batch)
+        tuned.step(batch)
+    assert float(fixed.eta) == pytest.approx(0.7) and float(fixed.log_temperature.exp()) == pytest.approx(0.5)
+    assert abs(float(tuned.eta.detach()) - 0.7) > 1e-3
 
 
 def test_bad_inputs_are_clear_errors():
@@ -151,3 +175,7 @@ def test_bad_inputs_are_clear_errors():
         ElboTrainer(SigmoidBeliefNetwork(4, 2), "vimco")
     with pytest.raises(ValueError, match="binary"):
         SigmoidBeliefNetwork(4, 2).exact_elbo(torch.full((1, 4), 0.5))
+    with pytest.raises(TypeError, match="eta"):
+        ElboTrainer(SigmoidBeliefNetwork(4, 2), "rebar", eta="1")
+    with pytest.raises(TypeError, match="tune"):
+        ElboTrainer(SigmoidBeliefNetwork(4, 2), "rebar", tune=1)

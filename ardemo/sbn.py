@@ -87,8 +87,10 @@ class SigmoidBeliefNetwork(nn.Module):
         """:math:`\\ln p(x, b)` and :math:`\\ln q(b \\mid x)` for every :math:`b`, shape ``(batch, 2^d)``."""
         x = self.check(x)
         states = self._latents()
-        log_joint = self.log_joint(x.unsqueeze(1), states.unsqueeze(0))
-        log_q = bernoulli_log_prob(states.unsqueeze(0), self.encoder_logits(x).unsqueeze(1))
+        decoded = self.decoder(2 * states - 1)  # (2^d, n_visible); sums over pixels become one matmul
+        log_joint = bernoulli_log_prob(states, self.prior_logits) + x @ decoded.T - F.softplus(decoded).sum(-1)
+        encoded = self.encoder_logits(x)
+        log_q = encoded @ states.T - F.softplus(encoded).sum(-1, keepdim=True)
         return log_joint, log_q
 
     def exact_elbo(self, x: torch.Tensor) -> torch.Tensor:

@@ -36,14 +36,14 @@ def _check_logits(logits: object) -> torch.Tensor:
     return logits
 
 
-def _uniforms(logits: torch.Tensor, u: torch.Tensor | None) -> torch.Tensor:
+def _uniforms(logits: torch.Tensor, u: torch.Tensor | None, name: str = "u") -> torch.Tensor:
     if u is None:
         u = torch.rand_like(logits)
-    u = check_tensor("u", u)
+    u = check_tensor(name, u)
     if u.shape != logits.shape:
-        raise ValueError(f"u: expected shape {tuple(logits.shape)} like logits, got {tuple(u.shape)}")
+        raise ValueError(f"{name}: expected shape {tuple(logits.shape)} like logits, got {tuple(u.shape)}")
     if not bool(((u > 0) & (u < 1)).all()):
-        raise ValueError("u: expected uniforms strictly inside (0, 1)")
+        raise ValueError(f"{name}: expected uniforms strictly inside (0, 1)")
     return u
 
 
@@ -121,15 +121,17 @@ def concrete(f: Objective, logits: torch.Tensor, temperature: float = 0.5, u: to
     return grad
 
 
-def _relaxed_pair(ell: torch.Tensor, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """:math:`b = H(z)`, :math:`z` and the coupled :math:`\\tilde z \\sim p(z \\mid b)`."""
+def _relaxed_pair(ell: torch.Tensor, u: torch.Tensor,
+                  v: torch.Tensor | None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:math:`b = H(z)`, :math:`z` and :math:`\\tilde z \\sim p(z \\mid b)` from ``v`` (default: coupled to ``u``)."""
     z = logistic(ell, u)
     b = (z > 0).to(ell.dtype).detach()
-    return b, z, conditional_logistic(ell, b, coupled_uniform(ell, u))
+    return b, z, conditional_logistic(ell, b, coupled_uniform(ell, u) if v is None else v)
 
 
 def rebar_values(
     f: Objective, logits: torch.Tensor, temperature: float | torch.Tensor = 0.5, u: torch.Tensor | None = None,
+    v: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """:math:`f(b)` and :math:`f(\\sigma_\\lambda(\\tilde z))` per row, without gradient.
 
@@ -139,8 +141,9 @@ def rebar_values(
     logits = _check_logits(logits)
     temperature = _check_temperature(temperature)
     u = _uniforms(logits, u)
+    v = None if v is None else _uniforms(logits, v, "v")
     with torch.no_grad():
-        b, _, z_tilde = _relaxed_pair(logits, u)
+        b, _, z_tilde = _relaxed_pair(logits, u, v)
         return _values(f, b), _values(f, torch.sigmoid(z_tilde / temperature))
 
 
@@ -152,12 +155,17 @@ def rebar(
     u: torch.Tensor | None = None,
     create_graph: bool = False,
     baseline: float | torch.Tensor = 0.0,
+    v: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """REBAR estimate (see the module docstring); unbiased for every ``eta`` and ``temperature``.
 
     ``baseline`` (a number or one per row) is subtracted from the learning signal
     :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` (see :func:`rebar_values`), which it should predict;
     it may depend on ``eta`` (then ``create_graph`` differentiates through it).
+
+    ``v`` are the uniforms of :math:`\\tilde z`; by default they are coupled to ``u``
+    (:func:`coupled_uniform`), so that :math:`\\tilde z = z` in value. Independent ones also give an
+    unbiased estimate.
 
     With ``create_graph=True`` the result is differentiable in ``eta`` and ``temperature``
     (tensors with ``requires_grad``), so :math:`\\sum \\hat g^2` can be minimised over them:
@@ -166,11 +174,12 @@ def rebar(
     logits = _check_logits(logits)
     temperature = _check_temperature(temperature)
     u = _uniforms(logits, u)
+    v = None if v is None else _uniforms(logits, v, "v")
     with torch.no_grad():
         f_hard = _values(f, (logistic(logits, u) > 0).to(logits.dtype))
     with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
         ell = logits.detach().requires_grad_()
-        b, z, z_tilde = _relaxed_pair(ell, u)
+        b, z, z_tilde = _relaxed_pair(ell, u, v)
         f_soft = _values(f, torch.sigmoid(z / temperature))
         f_tilde = _values(f, torch.sigmoid(z_tilde / temperature))
         (relaxed,) = torch.autograd.grad((f_soft - f_tilde).sum(), ell, create_graph=create_graph)

@@ -34,6 +34,12 @@ def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     return (x * logits - F.softplus(logits)).sum(-1)
 
 
+def _pairwise_bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """:func:`bernoulli_log_prob` of every row of ``x`` (``(n, k)``) under every row of ``logits``
+    (``(m, k)``), shape ``(n, m)``: the sum over the last axis becomes one matrix product."""
+    return x @ logits.T - F.softplus(logits).sum(-1)
+
+
 class SigmoidBeliefNetwork(nn.Module):
     """One-latent-layer SBN with its recognition network.
 
@@ -87,10 +93,9 @@ class SigmoidBeliefNetwork(nn.Module):
         """:math:`\\ln p(x, b)` and :math:`\\ln q(b \\mid x)` for every :math:`b`, shape ``(batch, 2^d)``."""
         x = self.check(x)
         states = self._latents()
-        decoded = self.decoder(2 * states - 1)  # (2^d, n_visible); sums over pixels become one matmul
-        log_joint = bernoulli_log_prob(states, self.prior_logits) + x @ decoded.T - F.softplus(decoded).sum(-1)
-        encoded = self.encoder_logits(x)
-        log_q = encoded @ states.T - F.softplus(encoded).sum(-1, keepdim=True)
+        log_likelihood = _pairwise_bernoulli_log_prob(x, self.decoder(2 * states - 1))
+        log_joint = bernoulli_log_prob(states, self.prior_logits) + log_likelihood
+        log_q = _pairwise_bernoulli_log_prob(states, self.encoder_logits(x)).T
         return log_joint, log_q
 
     def exact_elbo(self, x: torch.Tensor) -> torch.Tensor:

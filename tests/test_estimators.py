@@ -52,6 +52,20 @@ def test_coupling_gives_the_conditional_law_and_z_itself():
     assert bool((fresh > 0).all()) and ks < 1.63 / math.sqrt(n)
 
 
+def test_rebar_with_given_v():
+    """v coupled to u reproduces the default; independent v is still unbiased on the toy."""
+    theta, n = 0.3, 200_000
+    logits = torch.full((n, 1), math.log(theta / (1 - theta)), dtype=torch.float64)
+    u = torch.rand_like(logits)
+    default = E.rebar(toy, logits, 1.0, 0.5, u=u)
+    assert torch.allclose(E.rebar(toy, logits, 1.0, 0.5, u=u, v=E.coupled_uniform(logits, u)), default)
+    independent = E.rebar(toy, logits, 1.0, 0.5, u=u, v=torch.rand_like(logits))
+    exact = torch.tensor([0.1 * theta * (1 - theta)], dtype=torch.float64)
+    assert float(_t_stat(independent, exact).abs()) < 4.5
+    with pytest.raises(ValueError, match="v: expected shape"):
+        E.rebar(toy, logits[:4], v=torch.rand(4, 2))
+
+
 def test_conditional_sample_carries_gradient():
     logits = torch.tensor([[0.3], [-1.2]], requires_grad=True)
     v = torch.tensor([[0.4], [0.6]])

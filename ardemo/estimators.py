@@ -23,6 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from ._validation import check_positive_float, check_tensor
+from .relaxed import open_uniform
 
 Objective = Callable[[torch.Tensor], torch.Tensor]
 
@@ -38,7 +39,7 @@ def _check_logits(logits: object) -> torch.Tensor:
 
 def _uniforms(logits: torch.Tensor, u: torch.Tensor | None, name: str = "u") -> torch.Tensor:
     if u is None:
-        u = torch.rand_like(logits)
+        u = open_uniform(logits.shape, like=logits)
     u = check_tensor(name, u)
     if u.shape != logits.shape:
         raise ValueError(f"{name}: expected shape {tuple(logits.shape)} like logits, got {tuple(u.shape)}")
@@ -131,9 +132,10 @@ def _relaxed_pair(ell: torch.Tensor, u: torch.Tensor,
 
 def rebar_values(
     f: Objective, logits: torch.Tensor, temperature: float | torch.Tensor = 0.5, u: torch.Tensor | None = None,
-    v: torch.Tensor | None = None,
+    v: torch.Tensor | None = None, hard_f: Objective | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """:math:`f(b)` and :math:`f(\\sigma_\\lambda(\\tilde z))` per row, without gradient.
+    """:math:`f(b)` and :math:`f(\\sigma_\\lambda(\\tilde z))` per row, without gradient (``hard_f(b)``
+    in place of :math:`f(b)` when given; see :func:`rebar`).
 
     REBAR's learning signal is :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))`; a baseline
     :math:`c(x) - \\eta\\,\\tilde c(x)` built from predictions of each part stays centred while :math:`\\eta` changes.
@@ -144,7 +146,7 @@ def rebar_values(
     v = None if v is None else _uniforms(logits, v, "v")
     with torch.no_grad():
         b, _, z_tilde = _relaxed_pair(logits, u, v)
-        return _values(f, b), _values(f, torch.sigmoid(z_tilde / temperature))
+        return _values(f if hard_f is None else hard_f, b), _values(f, torch.sigmoid(z_tilde / temperature))
 
 
 def rebar(
@@ -156,6 +158,7 @@ def rebar(
     create_graph: bool = False,
     baseline: float | torch.Tensor = 0.0,
     v: torch.Tensor | None = None,
+    hard_f: Objective | None = None,
 ) -> torch.Tensor:
     """REBAR estimate (see the module docstring); unbiased for every ``eta`` and ``temperature``.
 
@@ -167,6 +170,11 @@ def rebar(
     (:func:`coupled_uniform`), so that :math:`\\tilde z = z` in value. Independent ones also give an
     unbiased estimate.
 
+    ``hard_f``, when given, replaces :math:`f` at the discrete sample :math:`b` only: the estimate is
+    then unbiased for :math:`\\nabla_\\ell\\,\\mathbb{E}[\\mathrm{hard\\_f}(b)]`, with ``f`` a continuous
+    control variate that need not equal ``hard_f`` at binary points (in a two-layer network: the
+    relaxed second layer inside ``f``, the sampled one inside ``hard_f``).
+
     With ``create_graph=True`` the result is differentiable in ``eta`` and ``temperature``
     (tensors with ``requires_grad``), so :math:`\\sum \\hat g^2` can be minimised over them:
     since the mean does not depend on them, that minimises the variance.
@@ -176,7 +184,7 @@ def rebar(
     u = _uniforms(logits, u)
     v = None if v is None else _uniforms(logits, v, "v")
     with torch.no_grad():
-        f_hard = _values(f, (logistic(logits, u) > 0).to(logits.dtype))
+        f_hard = _values(f if hard_f is None else hard_f, (logistic(logits, u) > 0).to(logits.dtype))
     with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
         ell = logits.detach().requires_grad_()
         b, z, z_tilde = _relaxed_pair(ell, u, v)

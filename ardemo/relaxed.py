@@ -13,11 +13,16 @@ import torch
 from ._validation import check_positive_float, check_tensor
 
 
+def open_uniform(shape: torch.Size | tuple[int, ...], *, like: torch.Tensor) -> torch.Tensor:
+    """Uniforms strictly inside :math:`(0, 1)` on ``like``'s device and dtype. ``torch.rand`` can
+    return exactly 0 (in float32 once in about :math:`1.7\\times10^7` draws), where :math:`\\ln u` is infinite."""
+    u = torch.rand(shape, device=like.device, dtype=like.dtype)
+    return u.clamp_(torch.finfo(like.dtype).tiny, 1.0 - torch.finfo(like.dtype).eps)
+
+
 def logistic_noise(shape: torch.Size | tuple[int, ...], *, like: torch.Tensor) -> torch.Tensor:
     """Draw :math:`L = \\ln u - \\ln(1-u)`, :math:`u \\sim U(0,1)`: the difference of two Gumbels."""
-    u = torch.rand(shape, device=like.device, dtype=like.dtype)
-    tiny = torch.finfo(like.dtype).tiny
-    u = u.clamp(tiny, 1.0 - torch.finfo(like.dtype).eps)
+    u = open_uniform(shape, like=like)
     return torch.log(u) - torch.log1p(-u)
 
 

@@ -1,26 +1,27 @@
-"""Sigmoid belief network with one layer of binary latent units, and its training by ELBO.
+"""Sigmoid belief networks with one or more layers of binary latent units.
 
-:math:`p(b) = \\prod_j \\mathrm{Bernoulli}(b_j; \\sigma(a_j))`,
-:math:`p(x \\mid b) = \\prod_i \\mathrm{Bernoulli}(x_i; \\sigma(g(b)_i))`,
-:math:`q(b \\mid x) = \\prod_j \\mathrm{Bernoulli}(b_j; \\sigma(h(x)_j))`, with :math:`g, h` linear or one
-tanh hidden layer. The ELBO :math:`\\mathbb{E}_q[f(b)]`, :math:`f(b) = \\ln p(x, b) - \\ln q(b \\mid x)`,
-is a lower bound on :math:`\\ln p(x)`; both are exact by enumeration for up to 20 latent units.
+Layers are numbered from the data up: :math:`b_1` sits above :math:`x`, :math:`b_L` at the top.
+:math:`p(b_L) = \\prod_j \\mathrm{Bernoulli}(\\sigma(a_j))`, :math:`p(b_{k} \\mid b_{k+1})` and
+:math:`p(x \\mid b_1)` are Bernoulli with logits :math:`g_k(b_{k+1})`; the recognition network runs the
+other way, :math:`q(b_1 \\mid x)\\,q(b_2 \\mid b_1)\\cdots`, with logits :math:`h_k`. Each :math:`g_k, h_k` is
+linear or one tanh hidden layer. The ELBO :math:`\\mathbb{E}_q[f]`,
+:math:`f = \\ln p(x, b) - \\ln q(b \\mid x)`, bounds :math:`\\ln p(x)`; both are exact by enumeration,
+summing one layer at a time, for up to 20 units per layer.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass, field
+import numbers
+from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from . import estimators
-from ._validation import check_binary, check_int, check_last_dim, check_positive_float, check_tensor
+from ._validation import check_binary, check_int, check_last_dim, check_tensor
 from .configurations import MAX_ENUMERATION_SITES, all_configurations
 
-ESTIMATORS = ("nvil", "concrete", "rebar")
+MAX_PAIR_SITES = 24  # two adjacent layers enumerate 2^(d_k + d_{k+1}) pairs of states
 
 
 def _net(n_in: int, n_out: int, hidden: int | None) -> nn.Module:
@@ -40,202 +41,149 @@ def _pairwise_bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch
     return x @ logits.T - F.softplus(logits).sum(-1)
 
 
+def _latent_sizes(n_latent: object) -> tuple[int, ...]:
+    if isinstance(n_latent, numbers.Integral) and not isinstance(n_latent, bool):
+        n_latent = (n_latent,)
+    if not isinstance(n_latent, Sequence) or len(n_latent) == 0:
+        raise TypeError(f"n_latent: expected an integer or a non-empty sequence of integers, got {n_latent!r}")
+    return tuple(check_int(f"n_latent[{k}]", d, minimum=1) for k, d in enumerate(n_latent))
+
+
 class SigmoidBeliefNetwork(nn.Module):
-    """One-latent-layer SBN with its recognition network.
+    """SBN with its recognition network.
 
     Args:
         n_visible: pixels.
-        n_latent: binary latent units.
-        hidden: ``None`` for linear maps, or the width of one tanh hidden layer (nonlinear SBN).
+        n_latent: binary latent units: an integer for one layer, or one integer per layer from the
+            data up, e.g. ``(10, 10)`` for two layers.
+        hidden: ``None`` for linear maps, or the width of one tanh hidden layer in every map.
         data_mean: pixel means to start the decoder's output bias at their logits.
     """
 
-    def __init__(self, n_visible: int, n_latent: int, hidden: int | None = None,
+    def __init__(self, n_visible: int, n_latent: int | Sequence[int], hidden: int | None = None,
                  data_mean: torch.Tensor | None = None) -> None:
         super().__init__()
         self.n_visible = check_int("n_visible", n_visible, minimum=1)
-        self.n_latent = check_int("n_latent", n_latent, minimum=1)
+        self.latent_sizes = _latent_sizes(n_latent)
+        self.n_layers = len(self.latent_sizes)
+        self.n_latent = sum(self.latent_sizes)
         if hidden is not None:
             hidden = check_int("hidden", hidden, minimum=1)
-        self.encoder = _net(self.n_visible, self.n_latent, hidden)
-        self.decoder = _net(self.n_latent, self.n_visible, hidden)
-        self.prior_logits = nn.Parameter(torch.zeros(self.n_latent))
+        below = (self.n_visible, *self.latent_sizes[:-1])
+        self.encoders = nn.ModuleList(_net(n_in, d, hidden) for n_in, d in zip(below, self.latent_sizes))
+        self.decoders = nn.ModuleList(_net(d, n_out, hidden) for n_out, d in zip(below, self.latent_sizes))
+        self.prior_logits = nn.Parameter(torch.zeros(self.latent_sizes[-1]))
         if data_mean is not None:
             mean = check_last_dim("data_mean", check_tensor("data_mean", data_mean), self.n_visible, "pixels")
             with torch.no_grad():
                 out = self.decoder if hidden is None else self.decoder[-1]
                 out.bias.copy_(torch.logit(mean.clamp(0.001, 0.999)))
 
+    @property
+    def encoder(self) -> nn.Module:
+        """The first recognition map, :math:`x \\mapsto` logits of :math:`q(b_1 \\mid x)`."""
+        return self.encoders[0]
+
+    @property
+    def decoder(self) -> nn.Module:
+        """The last generative map, :math:`b_1 \\mapsto` logits of :math:`p(x \\mid b_1)`."""
+        return self.decoders[0]
+
     def check(self, x: object) -> torch.Tensor:
         """Validate binary data of shape ``(batch, n_visible)``."""
         x = check_last_dim("x", check_tensor("x", x), self.n_visible, "pixels")
         return check_binary("x", x)
 
-    def encoder_logits(self, x: torch.Tensor) -> torch.Tensor:
-        """Logits of :math:`q(b \\mid x)`, shape ``(batch, n_latent)``."""
-        return self.encoder(2 * x - 1)
+    def layer_logits(self, k: int, below: torch.Tensor) -> torch.Tensor:
+        """Logits of :math:`q(b_{k+1} \\mid \\text{below})`: ``below`` is :math:`x` for ``k = 0``, else :math:`b_k`."""
+        return self.encoders[k](2 * below - 1)
 
-    def log_joint(self, x: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """:math:`\\ln p(b) + \\ln p(x \\mid b)` per row (``b`` may be relaxed)."""
-        return bernoulli_log_prob(b, self.prior_logits) + bernoulli_log_prob(x, self.decoder(2 * b - 1))
+    def encoder_logits(self, x: torch.Tensor) -> torch.Tensor:
+        """Logits of :math:`q(b_1 \\mid x)`, shape ``(batch, latent_sizes[0])``."""
+        return self.layer_logits(0, x)
+
+    def _generative(self, k: int, below: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
+        """:math:`\\ln p(\\text{below} \\mid \\text{above})` through the ``k``-th generative map."""
+        return bernoulli_log_prob(below, self.decoders[k](2 * above - 1))
+
+    def log_joint(self, x: torch.Tensor, *layers: torch.Tensor) -> torch.Tensor:
+        """:math:`\\ln p(x, b_1, \\dots, b_L)` per row, one tensor per layer (which may be relaxed)."""
+        if len(layers) != self.n_layers:
+            raise ValueError(f"layers: expected {self.n_layers} latent tensors, got {len(layers)}")
+        below = (x, *layers[:-1])
+        out = bernoulli_log_prob(layers[-1], self.prior_logits)
+        for k, layer in enumerate(layers):
+            out = out + self._generative(k, below[k], layer)
+        return out
+
+    def local_signal(self, k: int, below: torch.Tensor, layers: Sequence[torch.Tensor],
+                     logits: torch.Tensor) -> torch.Tensor:
+        """The terms of :math:`f = \\ln p(x, b) - \\ln q(b \\mid x)` that involve layers ``k`` and above
+        (0-based): ``layers`` are :math:`b_{k+1}, \\dots, b_L`, ``below`` the layer (or :math:`x`) under
+        them, and :math:`q(b_{k+1} \\mid \\text{below})` is held at ``logits`` (no gradient). The other
+        terms of :math:`f` do not depend on :math:`b_{k+1}` given ``below``, so this is :math:`f` less a
+        baseline: a valid, quieter learning signal for layer ``k`` (for ``k = 0`` it is all of :math:`f`).
+        """
+        if len(layers) != self.n_layers - k:
+            raise ValueError(f"layers: expected {self.n_layers - k} latent tensors above layer {k}, got {len(layers)}")
+        out = self._generative(k, below, layers[0]) - bernoulli_log_prob(layers[0], logits.detach())
+        for j in range(1, len(layers)):
+            lower, upper = layers[j - 1], layers[j]
+            out = out + self._generative(k + j, lower, upper) - bernoulli_log_prob(upper, self.layer_logits(k + j, lower))
+        return out + bernoulli_log_prob(layers[-1], self.prior_logits)
 
     def learning_signal(self, x: torch.Tensor, logits: torch.Tensor):
-        """:math:`f(b) = \\ln p(x, b) - \\ln q(b \\mid x)` as a function of ``b``, with :math:`q` held fixed."""
-        fixed = logits.detach()
-        return lambda b: self.log_joint(x, b) - bernoulli_log_prob(b, fixed)
+        """One-layer networks: :math:`f(b) = \\ln p(x, b) - \\ln q(b \\mid x)` as a function of ``b``, with
+        :math:`q` held at ``logits``. (With more layers, see :meth:`local_signal`.)"""
+        if self.n_layers != 1:
+            raise ValueError(f"learning_signal: defined for one latent layer, this network has {self.n_layers}; "
+                             "use local_signal")
+        return lambda b: self.local_signal(0, x, [b], logits)
 
-    def _latents(self) -> torch.Tensor:
-        if self.n_latent > MAX_ENUMERATION_SITES:
-            raise ValueError(f"n_latent: enumeration needs n_latent <= {MAX_ENUMERATION_SITES}, got {self.n_latent}")
-        return all_configurations(self.n_latent, device=self.prior_logits.device, dtype=self.prior_logits.dtype)
+    def _states(self) -> list[torch.Tensor]:
+        sizes = self.latent_sizes
+        if max(sizes) > MAX_ENUMERATION_SITES:
+            raise ValueError(f"n_latent: enumeration needs at most {MAX_ENUMERATION_SITES} units per layer, got {sizes}")
+        if any(a + b > MAX_PAIR_SITES for a, b in zip(sizes, sizes[1:])):
+            raise ValueError(f"n_latent: enumeration needs at most {MAX_PAIR_SITES} units in two adjacent layers, "
+                             f"got {sizes}")
+        p = self.prior_logits
+        return [all_configurations(d, device=p.device, dtype=p.dtype) for d in sizes]
 
-    def _enumerate(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """:math:`\\ln p(x, b)` and :math:`\\ln q(b \\mid x)` for every :math:`b`, shape ``(batch, 2^d)``."""
+    def _enumerate(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """For every state :math:`b_1` (columns), shape ``(batch, 2^{d_1})`` or ``(2^{d_1},)``:
+        :math:`\\ln p(x \\mid b_1)`, :math:`\\ln q(b_1 \\mid x)`, the prior marginal :math:`\\ln p(b_1)`, and
+        :math:`V(b_1) = \\mathbb{E}_{q(b_{>1} \\mid b_1)}[\\ln p(b_1, b_{>1}) - \\ln q(b_{>1} \\mid b_1)]`,
+        both summed down from the top one layer at a time."""
         x = self.check(x)
-        states = self._latents()
-        log_likelihood = _pairwise_bernoulli_log_prob(x, self.decoder(2 * states - 1))
-        log_joint = bernoulli_log_prob(states, self.prior_logits) + log_likelihood
-        log_q = _pairwise_bernoulli_log_prob(states, self.encoder_logits(x)).T
-        return log_joint, log_q
+        states = self._states()
+        log_likelihood = _pairwise_bernoulli_log_prob(x, self.decoder(2 * states[0] - 1))
+        log_q = _pairwise_bernoulli_log_prob(states[0], self.encoder_logits(x)).T
+        log_marginal = bernoulli_log_prob(states[-1], self.prior_logits)
+        value = log_marginal
+        for k in reversed(range(self.n_layers - 1)):
+            lower, upper = states[k], states[k + 1]
+            log_p = _pairwise_bernoulli_log_prob(lower, self.decoders[k + 1](2 * upper - 1))  # ln p(lower | upper)
+            log_q_up = _pairwise_bernoulli_log_prob(upper, self.layer_logits(k + 1, lower)).T  # ln q(upper | lower)
+            value = (log_q_up.exp() * (log_p - log_q_up + value)).sum(-1)
+            log_marginal = torch.logsumexp(log_p + log_marginal, -1)
+        return log_likelihood, log_q, log_marginal, value
 
     def exact_elbo(self, x: torch.Tensor) -> torch.Tensor:
-        """:math:`\\sum_b q(b \\mid x)[\\ln p(x,b) - \\ln q(b \\mid x)]` per row, differentiable."""
-        log_joint, log_q = self._enumerate(x)
-        return (log_q.exp() * (log_joint - log_q)).sum(-1)
+        """:math:`\\mathbb{E}_{q(b \\mid x)}[\\ln p(x,b) - \\ln q(b \\mid x)]` per row, differentiable."""
+        log_likelihood, log_q, _, value = self._enumerate(x)
+        return (log_q.exp() * (log_likelihood - log_q + value)).sum(-1)
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """Exact :math:`\\ln p(x) = \\ln\\sum_b p(x, b)` per row."""
-        log_joint, _ = self._enumerate(x)
-        return torch.logsumexp(log_joint, -1)
+        log_likelihood, _, log_marginal, _ = self._enumerate(x)
+        return torch.logsumexp(log_likelihood + log_marginal, -1)
 
     @torch.no_grad()
     def sample(self, n: int) -> torch.Tensor:
-        """``n`` images from :math:`p(b)p(x \\mid b)`, shape ``(n, n_visible)``."""
+        """``n`` images by ancestral sampling from the top layer down, shape ``(n, n_visible)``."""
         n = check_int("n", n, minimum=1)
         b = torch.bernoulli(torch.sigmoid(self.prior_logits).expand(n, -1))
-        return torch.bernoulli(torch.sigmoid(self.decoder(2 * b - 1)))
-
-
-class ElboTrainer:
-    """Maximises the ELBO with one latent sample per data point and one of three encoder estimators.
-
-    * ``"nvil"``: REINFORCE with NVIL's centring — a running mean of :math:`f` and an input-dependent
-      baseline network trained to predict the rest;
-    * ``"concrete"``: the Concrete relaxation at ``temperature``;
-    * ``"rebar"``: REBAR, its learning signal :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` centred
-      by :math:`c(x) - \\eta\\,\\tilde c(x)`, where running means plus a second baseline output predict
-      :math:`f(\\sigma_\\lambda(\\tilde z))`; :math:`\\eta` and :math:`\\lambda` are tuned online by minimising
-      the estimate's squared norm (``tune=False`` keeps them fixed).
-
-    The decoder and prior always get the exact :math:`\\nabla\\ln p(x, b)` at the sampled :math:`b`.
-    """
-
-    def __init__(self, model: SigmoidBeliefNetwork, estimator: str, lr: float = 3e-3,
-                 temperature: float = 0.5, eta: float = 1.0, tune: bool = True, baseline_hidden: int = 50) -> None:
-        if not isinstance(model, SigmoidBeliefNetwork):
-            raise TypeError(f"model: expected a SigmoidBeliefNetwork, got {type(model).__name__}")
-        if estimator not in ESTIMATORS:
-            raise ValueError(f"estimator: expected one of {ESTIMATORS}, got {estimator!r}")
-        self.model, self.estimator = model, estimator
-        lr = check_positive_float("lr", lr)
-        temperature = check_positive_float("temperature", temperature)
-        if not isinstance(eta, (int, float)) or isinstance(eta, bool):
-            raise TypeError(f"eta: expected a number, got {type(eta).__name__}")
-        if not isinstance(tune, bool):
-            raise TypeError(f"tune: expected True or False, got {type(tune).__name__}")
-        dev, dtype = model.prior_logits.device, model.prior_logits.dtype
-        # baseline outputs: predictions of f(b) and of f(sigma(z~ / lambda)), around running means
-        self.baseline = nn.Sequential(nn.Linear(model.n_visible, baseline_hidden), nn.Tanh(),
-                                      nn.Linear(baseline_hidden, 2)).to(dev, dtype)
-        self.centre = torch.zeros(2, device=dev, dtype=dtype)
-        self.tuning = estimator == "rebar" and tune
-        self.eta = torch.tensor(float(eta), device=dev, dtype=dtype, requires_grad=self.tuning)
-        self.log_temperature = torch.tensor(math.log(temperature), device=dev, dtype=dtype, requires_grad=self.tuning)
-        self.optimiser = torch.optim.Adam([*model.parameters(), *self.baseline.parameters()], lr=lr)
-        self.cv_optimiser = torch.optim.Adam([self.eta, self.log_temperature], lr=lr) if self.tuning else None
-
-    def _predictions(self, x: torch.Tensor) -> torch.Tensor:
-        """Baseline predictions :math:`(c(x), \\tilde c(x))`, shape ``(batch, 2)``."""
-        return self.centre + self.baseline(2 * x - 1)
-
-    def encoder_gradient(self, x: torch.Tensor, logits: torch.Tensor, u: torch.Tensor,
-                         create_graph: bool = False) -> torch.Tensor:
-        """Per-row estimate of :math:`\\nabla_\\ell\\,\\mathrm{ELBO}` (``logits`` :math:`\\ell` of :math:`q`)."""
-        f = self.model.learning_signal(x, logits)
-        if self.estimator == "concrete":
-            return estimators.concrete(f, logits, self.log_temperature.exp().detach(), u)
-        c = self._predictions(x).detach()
-        if self.estimator == "nvil":
-            return estimators.reinforce(f, logits, c[:, 0], u)
-        return estimators.rebar(f, logits, self.eta, self.log_temperature.exp(), u,
-                                create_graph=create_graph, baseline=c[:, 0] - self.eta * c[:, 1])
-
-    def step(self, x: torch.Tensor) -> float:
-        """One update on the batch ``x``; returns the batch's mean single-sample ELBO."""
-        model = self.model
-        x = model.check(x)
-        logits = model.encoder_logits(x)
-        u = torch.rand_like(logits)
-        grad = self.encoder_gradient(x, logits, u, create_graph=self.tuning)
-        b = (estimators.logistic(logits.detach(), u) > 0).to(x.dtype)
-        log_joint = model.log_joint(x, b)
-        with torch.no_grad():
-            f = log_joint - bernoulli_log_prob(b, logits)
-            targets = f.unsqueeze(-1)
-            if self.estimator == "rebar":
-                targets = torch.stack(estimators.rebar_values(model.learning_signal(x, logits), logits,
-                                                              self.log_temperature.exp(), u), -1)
-            used = targets.shape[-1]
-            self.centre[:used] = 0.9 * self.centre[:used] + 0.1 * targets.mean(0)
-        baseline_loss = ((targets - self._predictions(x)[:, :used]) ** 2).sum(-1).mean()
-        surrogate = -(logits * grad.detach()).sum(-1).mean() - log_joint.mean() + baseline_loss
-        self.optimiser.zero_grad()
-        if self.tuning:
-            self.cv_optimiser.zero_grad()
-            (grad**2).sum(-1).mean().backward(inputs=[self.eta, self.log_temperature])
-            self.cv_optimiser.step()
-        surrogate.backward()
-        self.optimiser.step()
-        return float(f.mean())
-
-    @torch.no_grad()
-    def gradient_variance(self, x: torch.Tensor, repeats: int = 64) -> float:
-        """Variance of the per-row encoder-gradient estimate over ``repeats`` draws for each row of
-        ``x``, averaged over rows and latent units (the same measure for every estimator)."""
-        x = self.model.check(x)
-        xs = x.repeat(repeats, 1)
-        logits = self.model.encoder_logits(xs)
-        grad = self.encoder_gradient(xs, logits, torch.rand_like(logits))
-        return float(grad.reshape(repeats, x.shape[0], -1).var(0).mean())
-
-
-@dataclass
-class TrainingRecord:
-    """What :func:`train_sbn` measured every ``every`` steps."""
-
-    steps: list[int] = field(default_factory=list)
-    test_elbo: list[float] = field(default_factory=list)
-    log10_variance: list[float] = field(default_factory=list)
-    eta: list[float] = field(default_factory=list)
-    temperature: list[float] = field(default_factory=list)
-
-
-def train_sbn(trainer: ElboTrainer, train: torch.Tensor, test: torch.Tensor, steps: int,
-              batch_size: int = 50, every: int = 100, probe: torch.Tensor | None = None) -> TrainingRecord:
-    """Run ``trainer`` on random minibatches; every ``every`` steps record the exact test ELBO
-    (enumeration), the gradient variance on ``probe`` (default: the first 20 test rows), :math:`\\eta`, :math:`\\lambda`."""
-    steps = check_int("steps", steps, minimum=1)
-    every = check_int("every", every, minimum=1)
-    probe = test[:20] if probe is None else probe
-    record = TrainingRecord()
-    for step in range(steps + 1):
-        if step % every == 0:
-            with torch.no_grad():
-                record.steps.append(step)
-                record.test_elbo.append(float(trainer.model.exact_elbo(test).mean()))
-            record.log10_variance.append(math.log10(trainer.gradient_variance(probe)))
-            record.eta.append(float(trainer.eta.detach()))
-            record.temperature.append(float(trainer.log_temperature.detach().exp()))
-        if step < steps:
-            trainer.step(train[torch.randint(train.shape[0], (batch_size,), device=train.device)])
-    return record
+        for decoder in reversed(self.decoders):
+            b = torch.bernoulli(torch.sigmoid(decoder(2 * b - 1)))
+        return b

@@ -1,0 +1,217 @@
+"""Training a :class:`~ardemo.sbn.SigmoidBeliefNetwork` by its ELBO with NVIL, Concrete or REBAR.
+
+Each recognition layer :math:`k` gets its own estimate of :math:`\\nabla_{\\ell_k}\\mathrm{ELBO}`,
+where :math:`\\ell_k` are the logits of :math:`q(b_k \\mid b_{k-1})` at the sampled :math:`b_{k-1}`, and
+its own learning signal: the terms of :math:`f` that involve layer :math:`k` or those above it
+(:meth:`~ardemo.sbn.SigmoidBeliefNetwork.local_signal`). Layers above :math:`k` enter that signal
+through the same uniforms :math:`u_{>k}` that drew them: hard for the discrete sample, relaxed
+(:math:`\\sigma(z/\\lambda)`, fed up through the recognition maps) for Concrete and for REBAR's
+control variate. With :math:`u_{>k}` independent of :math:`u_k`, REBAR stays unbiased.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn as nn
+
+from . import estimators
+from ._validation import check_int, check_positive_float
+from .relaxed import open_uniform
+from .sbn import SigmoidBeliefNetwork, bernoulli_log_prob
+
+ESTIMATORS = ("nvil", "concrete", "rebar")
+
+
+@dataclass
+class LatentSample:
+    """One pass of the recognition network: per layer, the logits, the uniforms and the binary sample."""
+
+    logits: list[torch.Tensor]
+    uniforms: list[torch.Tensor]
+    layers: list[torch.Tensor]
+
+
+class ElboTrainer:
+    """Maximises the ELBO with one latent sample per data point and one of three estimators for the
+    recognition network:
+
+    * ``"nvil"``: REINFORCE with NVIL's centring — a running mean of the learning signal and a
+      baseline network (per layer, fed the layer below) trained to predict the rest;
+    * ``"concrete"``: the Concrete relaxation at ``temperature``;
+    * ``"rebar"``: REBAR, its learning signal :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` centred
+      by :math:`c - \\eta\\,\\tilde c`, where running means plus a second baseline output predict
+      :math:`f(\\sigma_\\lambda(\\tilde z))`; :math:`\\eta` and :math:`\\lambda` (one each per layer) are tuned
+      online by minimising the estimate's squared norm (``tune=False`` keeps them fixed).
+
+    The generative network and prior always get the exact :math:`\\nabla\\ln p(x, b)` at the sampled :math:`b`.
+    """
+
+    def __init__(self, model: SigmoidBeliefNetwork, estimator: str, lr: float = 3e-3,
+                 temperature: float = 0.5, eta: float = 1.0, tune: bool = True, baseline_hidden: int = 50) -> None:
+        if not isinstance(model, SigmoidBeliefNetwork):
+            raise TypeError(f"model: expected a SigmoidBeliefNetwork, got {type(model).__name__}")
+        if estimator not in ESTIMATORS:
+            raise ValueError(f"estimator: expected one of {ESTIMATORS}, got {estimator!r}")
+        self.model, self.estimator = model, estimator
+        lr = check_positive_float("lr", lr)
+        temperature = check_positive_float("temperature", temperature)
+        baseline_hidden = check_int("baseline_hidden", baseline_hidden, minimum=1)
+        if not isinstance(eta, (int, float)) or isinstance(eta, bool):
+            raise TypeError(f"eta: expected a number, got {type(eta).__name__}")
+        if not isinstance(tune, bool):
+            raise TypeError(f"tune: expected True or False, got {type(tune).__name__}")
+        dev, dtype = model.prior_logits.device, model.prior_logits.dtype
+        n_layers = model.n_layers
+        inputs = (model.n_visible, *model.latent_sizes[:-1])
+        # per layer, baseline outputs predicting f(b) and f(sigma(z~ / lambda)), around running means
+        self.baselines = nn.ModuleList(
+            nn.Sequential(nn.Linear(n_in, baseline_hidden), nn.Tanh(), nn.Linear(baseline_hidden, 2))
+            for n_in in inputs).to(dev, dtype)
+        self.centre = torch.zeros(n_layers, 2, device=dev, dtype=dtype)
+        self.tuning = estimator == "rebar" and tune
+        self.eta = torch.full((n_layers,), float(eta), device=dev, dtype=dtype, requires_grad=self.tuning)
+        self.log_temperature = torch.full((n_layers,), math.log(temperature), device=dev, dtype=dtype,
+                                          requires_grad=self.tuning)
+        self.optimiser = torch.optim.Adam([*model.parameters(), *self.baselines.parameters()], lr=lr)
+        self.cv_optimiser = torch.optim.Adam([self.eta, self.log_temperature], lr=lr) if self.tuning else None
+
+    def sample_latents(self, x: torch.Tensor) -> LatentSample:
+        """Draw :math:`b_1, \\dots, b_L` from :math:`q(b \\mid x)`, keeping the logits and uniforms."""
+        sample = LatentSample([], [], [])
+        below = x
+        for k in range(self.model.n_layers):
+            logits = self.model.layer_logits(k, below)
+            u = open_uniform(logits.shape, like=logits)
+            below = (estimators.logistic(logits.detach(), u) > 0).to(x.dtype)
+            sample.logits.append(logits)
+            sample.uniforms.append(u)
+            sample.layers.append(below)
+        return sample
+
+    def _below(self, k: int, x: torch.Tensor, sample: LatentSample) -> torch.Tensor:
+        return x if k == 0 else sample.layers[k - 1]
+
+    def _signals(self, k: int, x: torch.Tensor, sample: LatentSample,
+                 temperature: torch.Tensor) -> tuple[estimators.Objective, estimators.Objective | None]:
+        """Layer ``k``'s learning signal as a function of its own (hard or relaxed) sample: relaxed
+        layers above for Concrete and REBAR's control variate; hard ones for the sampled value
+        (``None`` for the top layer, where the two coincide)."""
+        model, below, logits = self.model, self._below(k, x, sample), sample.logits[k]
+
+        def signal(relaxed: bool) -> estimators.Objective:
+            def f(s: torch.Tensor) -> torch.Tensor:
+                layers = [s]
+                for j in range(k + 1, model.n_layers):
+                    z = estimators.logistic(model.layer_logits(j, layers[-1]), sample.uniforms[j])
+                    layers.append(torch.sigmoid(z / temperature) if relaxed else (z > 0).to(s.dtype))
+                return model.local_signal(k, below, layers, logits)
+            return f
+
+        return signal(True), (signal(False) if k < model.n_layers - 1 else None)
+
+    def _predictions(self, k: int, below: torch.Tensor) -> torch.Tensor:
+        """Layer ``k``'s baseline predictions :math:`(c, \\tilde c)`, shape ``(batch, 2)``."""
+        return self.centre[k] + self.baselines[k](2 * below - 1)
+
+    def encoder_gradients(self, x: torch.Tensor, sample: LatentSample, create_graph: bool = False) -> list[torch.Tensor]:
+        """Per layer, the per-row estimate of :math:`\\nabla_{\\ell_k}\\mathrm{ELBO}`, shaped like ``sample.logits[k]``."""
+        grads = []
+        for k, (logits, u) in enumerate(zip(sample.logits, sample.uniforms)):
+            temperature = self.log_temperature[k].exp()
+            relaxed, hard = self._signals(k, x, sample, temperature)
+            if self.estimator == "concrete":
+                grads.append(estimators.concrete(relaxed, logits, temperature.detach(), u))
+                continue
+            c = self._predictions(k, self._below(k, x, sample)).detach()
+            if self.estimator == "nvil":
+                grads.append(estimators.reinforce(hard or relaxed, logits, c[:, 0], u))
+            else:
+                eta = self.eta[k]
+                grads.append(estimators.rebar(relaxed, logits, eta, temperature, u, create_graph=create_graph,
+                                              baseline=c[:, 0] - eta * c[:, 1], hard_f=hard))
+        return grads
+
+    def _baseline_targets(self, k: int, x: torch.Tensor, sample: LatentSample) -> torch.Tensor:
+        """What layer ``k``'s baseline outputs should predict: the sampled learning signal (and for
+        REBAR also its value at the relaxed conditional sample), shape ``(batch, 1 or 2)``."""
+        temperature = self.log_temperature[k].exp()
+        relaxed, hard = self._signals(k, x, sample, temperature)
+        if self.estimator == "rebar":
+            values = estimators.rebar_values(relaxed, sample.logits[k], temperature, sample.uniforms[k], hard_f=hard)
+            return torch.stack(values, -1)
+        return (hard or relaxed)(sample.layers[k]).unsqueeze(-1)
+
+    def step(self, x: torch.Tensor) -> float:
+        """One update on the batch ``x``; returns the batch's mean single-sample ELBO."""
+        model = self.model
+        x = model.check(x)
+        sample = self.sample_latents(x)
+        grads = self.encoder_gradients(x, sample, create_graph=self.tuning)
+        log_joint = model.log_joint(x, *sample.layers)
+        baseline_loss = torch.zeros((), device=x.device, dtype=x.dtype)
+        with torch.no_grad():
+            f = log_joint - sum(bernoulli_log_prob(b, ell) for b, ell in zip(sample.layers, sample.logits))
+        for k in range(model.n_layers):
+            with torch.no_grad():
+                targets = self._baseline_targets(k, x, sample)
+                used = targets.shape[-1]
+                self.centre[k, :used] = 0.9 * self.centre[k, :used] + 0.1 * targets.mean(0)
+            predictions = self._predictions(k, self._below(k, x, sample))[:, :used]
+            baseline_loss = baseline_loss + ((targets - predictions) ** 2).sum(-1).mean()
+        surrogate = -sum((ell * g.detach()).sum(-1).mean() for ell, g in zip(sample.logits, grads))
+        surrogate = surrogate - log_joint.mean() + baseline_loss
+        self.optimiser.zero_grad()
+        if self.tuning:
+            self.cv_optimiser.zero_grad()
+            sum((g**2).sum(-1).mean() for g in grads).backward(inputs=[self.eta, self.log_temperature])
+            self.cv_optimiser.step()
+        surrogate.backward()
+        self.optimiser.step()
+        return float(f.mean())
+
+    @torch.no_grad()
+    def gradient_variance(self, x: torch.Tensor, repeats: int = 64) -> float:
+        """Variance of the per-row estimate of the gradient with respect to all recognition logits,
+        over ``repeats`` draws for each row of ``x``, averaged over rows and latent units (the same
+        measure for every estimator)."""
+        x = self.model.check(x)
+        repeats = check_int("repeats", repeats, minimum=2)
+        xs = x.repeat(repeats, 1)
+        grad = torch.cat(self.encoder_gradients(xs, self.sample_latents(xs)), -1)
+        return float(grad.reshape(repeats, x.shape[0], -1).var(0).mean())
+
+
+@dataclass
+class TrainingRecord:
+    """What :func:`train_sbn` measured every ``every`` steps (``eta`` and ``temperature``: one value per layer)."""
+
+    steps: list[int] = field(default_factory=list)
+    test_elbo: list[float] = field(default_factory=list)
+    log10_variance: list[float] = field(default_factory=list)
+    eta: list[list[float]] = field(default_factory=list)
+    temperature: list[list[float]] = field(default_factory=list)
+
+
+def train_sbn(trainer: ElboTrainer, train: torch.Tensor, test: torch.Tensor, steps: int,
+              batch_size: int = 50, every: int = 100, probe: torch.Tensor | None = None) -> TrainingRecord:
+    """Run ``trainer`` on random minibatches; every ``every`` steps record the exact test ELBO
+    (enumeration), the gradient variance on ``probe`` (default: the first 20 test rows), :math:`\\eta`, :math:`\\lambda`."""
+    steps = check_int("steps", steps, minimum=1)
+    every = check_int("every", every, minimum=1)
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    probe = test[:20] if probe is None else probe
+    record = TrainingRecord()
+    for step in range(steps + 1):
+        if step % every == 0:
+            with torch.no_grad():
+                record.steps.append(step)
+                record.test_elbo.append(float(trainer.model.exact_elbo(test).mean()))
+            record.log10_variance.append(math.log10(trainer.gradient_variance(probe)))
+            record.eta.append(trainer.eta.detach().tolist())
+            record.temperature.append(trainer.log_temperature.detach().exp().tolist())
+        if step < steps:
+            trainer.step(train[torch.randint(train.shape[0], (batch_size,), device=train.device)])
+    return record

@@ -99,15 +99,18 @@ def conditional_logistic(logits: torch.Tensor, b: torch.Tensor, v: torch.Tensor)
 
 
 def reinforce(
-    f: Objective, logits: torch.Tensor, baseline: float | torch.Tensor = 0.0, u: torch.Tensor | None = None
-) -> torch.Tensor:
-    """Score-function estimate :math:`(f(b) - c)(b - \\sigma(\\ell))`; ``baseline`` :math:`c` is a number or one per row."""
+    f: Objective, logits: torch.Tensor, baseline: float | torch.Tensor = 0.0, u: torch.Tensor | None = None,
+    return_values: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    """Score-function estimate :math:`(f(b) - c)(b - \\sigma(\\ell))`; ``baseline`` :math:`c` is a number or
+    one per row. ``return_values=True`` also returns :math:`f(b)` per row (to train a baseline on)."""
     logits = _check_logits(logits)
     u = _uniforms(logits, u)
     with torch.no_grad():
         b = (logistic(logits, u) > 0).to(logits.dtype)
-        signal = _values(f, b) - baseline
-        return signal.reshape(-1, 1) * (b - torch.sigmoid(logits))
+        values = _values(f, b)
+        estimate = (values - baseline).reshape(-1, 1) * (b - torch.sigmoid(logits))
+    return (estimate, values) if return_values else estimate
 
 
 def concrete(f: Objective, logits: torch.Tensor, temperature: float = 0.5, u: torch.Tensor | None = None) -> torch.Tensor:
@@ -159,7 +162,8 @@ def rebar(
     baseline: float | torch.Tensor = 0.0,
     v: torch.Tensor | None = None,
     hard_f: Objective | None = None,
-) -> torch.Tensor:
+    return_values: bool = False,
+) -> torch.Tensor | tuple[torch.Tensor, tuple[torch.Tensor, torch.Tensor]]:
     """REBAR estimate (see the module docstring); unbiased for every ``eta`` and ``temperature``.
 
     ``baseline`` (a number or one per row) is subtracted from the learning signal
@@ -178,6 +182,8 @@ def rebar(
     With ``create_graph=True`` the result is differentiable in ``eta`` and ``temperature``
     (tensors with ``requires_grad``), so :math:`\\sum \\hat g^2` can be minimised over them:
     since the mean does not depend on them, that minimises the variance.
+
+    ``return_values=True`` also returns what :func:`rebar_values` would, computed on the way.
     """
     logits = _check_logits(logits)
     temperature = _check_temperature(temperature)
@@ -193,4 +199,5 @@ def rebar(
         (relaxed,) = torch.autograd.grad((f_soft - f_tilde).sum(), ell, create_graph=create_graph)
     score = (b - torch.sigmoid(ell)).detach()
     f_tilde_coefficient = f_tilde if create_graph else f_tilde.detach()
-    return (f_hard - baseline - eta * f_tilde_coefficient).reshape(-1, 1) * score + eta * relaxed
+    estimate = (f_hard - baseline - eta * f_tilde_coefficient).reshape(-1, 1) * score + eta * relaxed
+    return (estimate, (f_hard, f_tilde.detach())) if return_values else estimate

@@ -116,48 +116,49 @@ class ElboTrainer:
         """Layer ``k``'s baseline predictions :math:`(c, \\tilde c)`, shape ``(batch, 2)``."""
         return self.centre[k] + self.baselines[k](2 * below - 1)
 
-    def encoder_gradients(self, x: torch.Tensor, sample: LatentSample, create_graph: bool = False) -> list[torch.Tensor]:
-        """Per layer, the per-row estimate of :math:`\\nabla_{\\ell_k}\\mathrm{ELBO}`, shaped like ``sample.logits[k]``."""
-        grads = []
+    def _estimates(self, x: torch.Tensor, sample: LatentSample,
+                   create_graph: bool = False) -> list[tuple[torch.Tensor, torch.Tensor]]:
+        """Per layer, the per-row gradient estimate and what that layer's baseline outputs should
+        predict: the sampled learning signal (and for REBAR also its value at the relaxed conditional
+        sample), shape ``(batch, 1 or 2)`` — both from one evaluation of the signals."""
+        out = []
         for k, (logits, u) in enumerate(zip(sample.logits, sample.uniforms)):
             temperature = self.log_temperature[k].exp()
             relaxed, hard = self._signals(k, x, sample, temperature)
             if self.estimator == "concrete":
-                grads.append(estimators.concrete(relaxed, logits, temperature.detach(), u))
+                grad = estimators.concrete(relaxed, logits, temperature.detach(), u)
+                with torch.no_grad():
+                    out.append((grad, (hard or relaxed)(sample.layers[k]).unsqueeze(-1)))
                 continue
             c = self._predictions(k, self._below(k, x, sample)).detach()
             if self.estimator == "nvil":
-                grads.append(estimators.reinforce(hard or relaxed, logits, c[:, 0], u))
+                grad, values = estimators.reinforce(hard or relaxed, logits, c[:, 0], u, return_values=True)
+                out.append((grad, values.unsqueeze(-1)))
             else:
                 eta = self.eta[k]
-                grads.append(estimators.rebar(relaxed, logits, eta, temperature, u, create_graph=create_graph,
-                                              baseline=c[:, 0] - eta * c[:, 1], hard_f=hard))
-        return grads
+                grad, values = estimators.rebar(relaxed, logits, eta, temperature, u, create_graph=create_graph,
+                                                baseline=c[:, 0] - eta * c[:, 1], hard_f=hard, return_values=True)
+                out.append((grad, torch.stack(values, -1)))
+        return out
 
-    def _baseline_targets(self, k: int, x: torch.Tensor, sample: LatentSample) -> torch.Tensor:
-        """What layer ``k``'s baseline outputs should predict: the sampled learning signal (and for
-        REBAR also its value at the relaxed conditional sample), shape ``(batch, 1 or 2)``."""
-        temperature = self.log_temperature[k].exp()
-        relaxed, hard = self._signals(k, x, sample, temperature)
-        if self.estimator == "rebar":
-            values = estimators.rebar_values(relaxed, sample.logits[k], temperature, sample.uniforms[k], hard_f=hard)
-            return torch.stack(values, -1)
-        return (hard or relaxed)(sample.layers[k]).unsqueeze(-1)
+    def encoder_gradients(self, x: torch.Tensor, sample: LatentSample, create_graph: bool = False) -> list[torch.Tensor]:
+        """Per layer, the per-row estimate of :math:`\\nabla_{\\ell_k}\\mathrm{ELBO}`, shaped like ``sample.logits[k]``."""
+        return [grad for grad, _ in self._estimates(x, sample, create_graph)]
 
     def step(self, x: torch.Tensor) -> float:
         """One update on the batch ``x``; returns the batch's mean single-sample ELBO."""
         model = self.model
         x = model.check(x)
         sample = self.sample_latents(x)
-        grads = self.encoder_gradients(x, sample, create_graph=self.tuning)
+        estimates = self._estimates(x, sample, create_graph=self.tuning)
+        grads = [grad for grad, _ in estimates]
         log_joint = model.log_joint(x, *sample.layers)
         baseline_loss = torch.zeros((), device=x.device, dtype=x.dtype)
         with torch.no_grad():
             f = log_joint - sum(bernoulli_log_prob(b, ell) for b, ell in zip(sample.layers, sample.logits))
-        for k in range(model.n_layers):
+        for k, (_, targets) in enumerate(estimates):
+            used = targets.shape[-1]
             with torch.no_grad():
-                targets = self._baseline_targets(k, x, sample)
-                used = targets.shape[-1]
                 self.centre[k, :used] = 0.9 * self.centre[k, :used] + 0.1 * targets.mean(0)
             predictions = self._predictions(k, self._below(k, x, sample))[:, :used]
             baseline_loss = baseline_loss + ((targets - predictions) ** 2).sum(-1).mean()

@@ -295,3 +295,16 @@ def test_default_uniforms_avoid_zero(monkeypatch):
     model = SigmoidBeliefNetwork(4, (3, 2))
     sample = ElboTrainer(model, "nvil").sample_latents(torch.ones(5, 4))
     assert all(bool(((u > 0) & (u < 1)).all()) for u in sample.uniforms)
+
+
+def test_return_values_are_the_signals_the_estimate_used():
+    """reinforce/rebar with return_values=True give the same estimate plus f(b) (and f(sigma(z~/lambda)))."""
+    logits = torch.randn(6, 3, dtype=torch.float64)
+    u = torch.rand_like(logits)
+    g, values = E.reinforce(toy, logits, 0.2, u, return_values=True)
+    assert torch.equal(g, E.reinforce(toy, logits, 0.2, u))
+    assert torch.equal(values, toy((E.logistic(logits, u) > 0).double()))
+    g, (f_hard, f_tilde) = E.rebar(toy, logits, 0.7, 0.5, u, return_values=True)
+    assert torch.equal(g, E.rebar(toy, logits, 0.7, 0.5, u))
+    expected_hard, expected_tilde = E.rebar_values(toy, logits, 0.5, u)
+    assert torch.allclose(f_hard, expected_hard) and torch.allclose(f_tilde, expected_tilde)

@@ -13,6 +13,8 @@ NB_DIR := $(BUILD)/notebooks
 # chapters are the MyST notebooks in book/ (the ones with a kernelspec)
 CHAPTERS := $(shell grep -l '^kernelspec:' book/*.md)
 NOTEBOOKS := $(patsubst book/%.md,$(NB_DIR)/%.ipynb,$(CHAPTERS))
+# results files of long runs: chapters and tests read them from here (not from the package's location)
+export ARDEMO_RESULTS_DIR ?= $(abspath book/data)
 # the MNIST test split beside the repository, when there is one
 ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   ifneq ($(wildcard ../shared/data/MNIST/raw),)
@@ -20,11 +22,12 @@ ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   endif
 endif
 
-.PHONY: help install book test unit nbval notebooks exercises lab bench clean
+.PHONY: help install book test unit lint format nbval notebooks exercises lab bench clean
 
 help:
 	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
-	@echo "make test       unit tests + every notebook executed under nbval"
+	@echo "make test       ruff, unit tests and docstring examples, then every notebook under nbval"
+	@echo "make lint       ruff check + ruff format --check;  make format: fix what ruff can"
 	@echo "make notebooks  plain .ipynb copies of the chapters in $(NB_DIR)/"
 	@echo "make exercises  student edition: notebooks without solutions + HTML book ($(BUILD)/student)"
 	@echo "make lab        JupyterLab on book/ (chapters open as notebooks; LAB_ARGS=... passes options)"
@@ -38,6 +41,14 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 install: $(STAMP)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check ardemo tests
+	$(VENV)/bin/ruff format --check ardemo tests
+
+format: $(STAMP)
+	$(VENV)/bin/ruff check --fix ardemo tests
+	$(VENV)/bin/ruff format ardemo tests
 
 # MathJax served with the book, so its math renders offline; without npm the CDN is used.
 MATHJAX := $(BUILD)/mathjax-static/mathjax/tex-chtml.js
@@ -59,8 +70,11 @@ $(NB_DIR)/%.ipynb: book/%.md $(STAMP)
 
 notebooks: $(NOTEBOOKS)
 
+# lint and format check, then unit tests and every docstring example (pytest's testpaths: tests, ardemo)
 unit: $(STAMP)
-	$(PY) -m pytest tests
+	$(VENV)/bin/ruff check ardemo tests
+	$(VENV)/bin/ruff format --check ardemo tests
+	$(PY) -m pytest
 
 nbval: $(STAMP) $(NOTEBOOKS)
 	PYTHONPATH=tests $(PY) -m pytest -p notebook_timing --nbval-lax --nbval-current-env \
@@ -75,7 +89,7 @@ test: $(STAMP) $(NOTEBOOKS)
 # Student edition: solutions removed, TODO cells in the lab, self-checks kept.
 STUDENT := $(BUILD)/student
 exercises: $(STAMP) $(MATHJAX)
-	$(PY) -m ardemo.student_edition book $(STUDENT)/book
+	$(PY) -m ardemo.book.student_edition book $(STUDENT)/book
 	@mkdir -p $(STUDENT)/notebooks
 	@for f in $$(grep -l '^kernelspec:' $(STUDENT)/book/*.md); do \
 		$(VENV)/bin/jupytext --quiet --to ipynb --output $(STUDENT)/notebooks/$$(basename $${f%.md}).ipynb $$f || exit 1; \

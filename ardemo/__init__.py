@@ -1,23 +1,48 @@
-"""ardemo: the companion library of the book on discrete generative models."""
+"""ardemo: the companion library of the book on discrete generative models.
 
-from . import data, labcheck, onsager, rbm, symmetry, teacher_student, transfer_matrix
-from .autoregressive import AutoregressiveLinear, AutoregressiveModel
-from .configurations import all_configurations, configuration_index, empirical_distribution
-from .divergences import kl_divergence, total_variation
-from .relaxed import binary_concrete
-from .runtime import device, seed_all
+The package is split by kind, and imports run one way, from the bottom up:
+
+``core`` (devices, seeds, checks, enumeration, standard errors) → ``distributions`` (the model
+contract, Bernoulli and relaxed samples) and ``data`` → ``lattices`` (lattices, graphs, groups,
+energies) → ``exact`` (exact solvers) → ``models`` → ``sampling`` (MCMC, AIS) → ``learning``
+(training loop, estimators, objectives) → ``experiments`` and ``book`` (the book's own tooling).
+
+Every public name of the subpackages (their ``__all__``) is importable from ``ardemo`` itself, and
+chapters import nothing else; ``ardemo.data``, ``ardemo.labcheck`` and the subpackages are modules.
+"""
+
+from . import book, core, data, distributions, exact, experiments, lattices, learning, models, sampling
+from .book import labcheck, show_images
+from .core import *  # noqa: F403
+from .distributions import *  # noqa: F403
+from .exact import *  # noqa: F403
+from .experiments import results_file
+from .lattices import *  # noqa: F403
+from .learning import *  # noqa: F403
+from .models import *  # noqa: F403
+from .sampling import *  # noqa: F403
 
 __all__ = [
-    "AutoregressiveLinear",
-    "AutoregressiveModel",
-    "all_configurations",
-    "binary_concrete",
-    "configuration_index",
-    "device",
-    "empirical_distribution",
-    "kl_divergence",
-    "seed_all",
-    "total_variation",
+    *core.__all__,
+    *distributions.__all__,
+    *lattices.__all__,
+    *exact.__all__,
+    *models.__all__,
+    *sampling.__all__,
+    *learning.__all__,
+    "results_file",
+    "show_images",
+    "data",
+    "labcheck",
+    "book",
+    "core",
+    "distributions",
+    "exact",
+    "experiments",
+    "lattices",
+    "learning",
+    "models",
+    "sampling",
 ]
 
 __version__ = "0.1.0"

@@ -1,5 +1,3 @@
-import itertools
-
 import pytest
 import torch
 
@@ -137,8 +135,11 @@ def test_bad_inputs_to_log_prob_and_sample():
         model.log_prob(torch.zeros(3, 4, dtype=torch.long))
     with pytest.raises(TypeError, match="torch.Tensor"):
         model.log_prob([[0, 1, 0, 1]])
-    with pytest.raises(ValueError, match="n:"):
-        model.sample(0)
+    assert model.sample(0).shape == (0, 4)  # an empty sample, as torch.distributions gives
+    with pytest.raises(ValueError, match="sample_shape"):
+        model.sample(-1)
+    with pytest.raises(TypeError, match="sample_shape"):
+        model.sample(2.5)
     with pytest.raises(ValueError, match="temperature"):
         model.rsample(3, temperature=0.0)
 

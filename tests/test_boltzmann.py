@@ -7,12 +7,19 @@ import torch
 from torch.distributions import Bernoulli, Independent
 
 import ardemo
-from ardemo.ais import ais_log_partition
-from ardemo.boltzmann import BoltzmannMachine, gibbs_sweep, gibbs_sweep_loop
-from ardemo.fitting import fit
-from ardemo.mcmc import autocorrelation, integrated_time
-from ardemo.nce import EmpiricalNegatives, NoiseContrastive
-from ardemo.negative_phase import ExactLikelihood, GibbsLikelihood
+from ardemo import (
+    BoltzmannMachine,
+    EmpiricalNegatives,
+    ExactLikelihood,
+    GibbsLikelihood,
+    NoiseContrastive,
+    ais_log_partition,
+    autocorrelation,
+    gibbs_sweep,
+    gibbs_sweep_loop,
+    integrated_time,
+    train_on_data,
+)
 
 
 def _random_machine(n: int, scale: float, dev=None) -> BoltzmannMachine:
@@ -98,7 +105,7 @@ def test_gibbs_likelihood_learns_a_teacher(init):
     data = teacher.sample(5000)
     student = BoltzmannMachine(6)
     objective = GibbsLikelihood(init, sweeps=5 if init == "fresh" else 1, chains=200)
-    fit(student, objective, data, steps=600, batch_size=200, lr=0.05)
+    train_on_data(student, objective, data, steps=600, batch_size=200, lr=0.05)
     kl = float(ardemo.kl_divergence(teacher.probabilities().log(), student.probabilities().log()))
     assert kl < 0.02
     if init == "persistent":
@@ -111,7 +118,7 @@ def test_nce_recovers_parameters_and_log_partition():
     noise = Independent(Bernoulli(probs=data.mean(0).clamp(0.05, 0.95)), 1)
     student = BoltzmannMachine(6)
     nce = NoiseContrastive(noise, k=10)
-    fit(student, nce, data, steps=3000, batch_size=500, lr=0.03)
+    train_on_data(student, nce, data, steps=3000, batch_size=500, lr=0.03)
     with torch.no_grad():
         assert abs(float(nce.c) + float(student.log_partition())) < 0.1
         assert abs(float(nce.c) + float(teacher.log_partition())) < 0.15
@@ -125,7 +132,7 @@ def test_negative_sampling_learns_a_ratio_not_a_density():
     assert negatives.sample((7,)).shape == (7, 2)
     m = BoltzmannMachine(2)
     ns = NoiseContrastive(negatives, k=1)
-    fit(m, ns, data, steps=300, batch_size=50, lr=0.1)
+    train_on_data(m, ns, data, steps=300, batch_size=50, lr=0.1)
     with torch.no_grad():
         logit = ns.logit(m, torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]]))
     assert float(logit[0]) > 2 and float(logit[1]) < -2 and float(logit[2]) < -2
@@ -164,7 +171,7 @@ def test_bad_inputs_are_clear_errors():
         NoiseContrastive("uniform", k=1)
     with pytest.raises(ValueError, match="init"):
         GibbsLikelihood("random")
-    with pytest.raises(ValueError, match="n_units: exact enumeration"):
+    with pytest.raises(ValueError, match=r"n_units: an exact sum over 2\*\*21 states"):
         BoltzmannMachine(21).log_partition()
     with pytest.raises(ValueError, match="sweeps"):
         m.gibbs(torch.zeros(3, 4), -1)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ardemo
-from ardemo.configurations import MAX_ENUMERATION_SITES
+from ardemo import MAX_ENUMERATION_SITES
 
 
 @pytest.mark.parametrize("n", [1, 3, 7])

@@ -6,17 +6,15 @@ import pytest
 import torch
 
 import ardemo
+from ardemo import ElboTrainer, SigmoidBeliefNetwork, bernoulli_log_prob
 from ardemo import estimators as E
-from ardemo.sbn import SigmoidBeliefNetwork, bernoulli_log_prob
-from ardemo.sbn_training import ElboTrainer
 
 
 def toy(b: torch.Tensor) -> torch.Tensor:
     return ((b - 0.45) ** 2).sum(-1)
 
 
-def _t_stat(samples: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
-    return (samples.mean(0) - exact) / (samples.std(0) / math.sqrt(samples.shape[0]))
+_t_stat = ardemo.t_statistic
 
 
 @pytest.mark.parametrize("theta", [0.1, 0.5, 0.8])
@@ -26,10 +24,10 @@ def test_toy_unbiasedness(theta):
     logits = torch.full((n, 1), math.log(theta / (1 - theta)), dtype=torch.float64)
     exact = torch.tensor([0.1 * theta * (1 - theta)], dtype=torch.float64)
     u = torch.rand_like(logits)
-    assert float(_t_stat(E.reinforce(toy, logits, u=u), exact).abs()) < 4.5
-    assert float(_t_stat(E.reinforce(toy, logits, 0.25, u=u), exact).abs()) < 4.5
-    assert float(_t_stat(E.rebar(toy, logits, 0.7, 0.5, u=u), exact).abs()) < 4.5
-    assert float(_t_stat(E.concrete(toy, logits, 0.5, u=u), exact).abs()) > 8
+    assert float(_t_stat(E.reinforce(toy, logits, u=u).gradient, exact).abs()) < 4.5
+    assert float(_t_stat(E.reinforce(toy, logits, u=u, baseline=0.25).gradient, exact).abs()) < 4.5
+    assert float(_t_stat(E.rebar(toy, logits, u=u, eta=0.7, temperature=0.5).gradient, exact).abs()) < 4.5
+    assert float(_t_stat(E.concrete(toy, logits, u=u, temperature=0.5).gradient, exact).abs()) > 8
 
 
 def test_coupling_gives_the_conditional_law_and_z_itself():
@@ -37,18 +35,25 @@ def test_coupling_gives_the_conditional_law_and_z_itself():
     n = 100_000
     logits = torch.full((n, 1), 0.7, dtype=torch.float64)
     u = torch.rand_like(logits)
-    z = E.logistic(logits, u)
+    z = ardemo.logistic(logits, u)
     b = (z > 0).double()
-    v = E.coupled_uniform(logits, u)
-    assert float((E.conditional_logistic(logits, b, v) - z).abs().max()) < 1e-8
+    v = ardemo.coupled_uniform(logits, u)
+    assert float((ardemo.conditional_logistic(logits, b, v) - z).abs().max()) < 1e-8
     for value in (0.0, 1.0):
         vs = v[b == value].sort().values
         ks = float((vs - torch.arange(1, len(vs) + 1, dtype=torch.float64) / len(vs)).abs().max())
         assert ks < 1.63 / math.sqrt(len(vs))  # 1% level
     # fresh v with b = 1: P(z~ <= t | b = 1) = (F(t) - F(0)) / (1 - F(0)), F the logistic CDF at logit 0.7
-    fresh = E.conditional_logistic(logits, torch.ones_like(logits), torch.rand_like(logits)).flatten().sort().values
-    cdf = lambda t: torch.sigmoid(t - 0.7)
-    target = (cdf(fresh) - cdf(torch.tensor(0.0, dtype=torch.float64))) / (1 - cdf(torch.tensor(0.0, dtype=torch.float64)))
+    fresh = (
+        ardemo.conditional_logistic(logits, torch.ones_like(logits), torch.rand_like(logits)).flatten().sort().values
+    )
+
+    def cdf(t):
+        return torch.sigmoid(t - 0.7)
+
+    target = (cdf(fresh) - cdf(torch.tensor(0.0, dtype=torch.float64))) / (
+        1 - cdf(torch.tensor(0.0, dtype=torch.float64))
+    )
     ks = float((target - torch.arange(1, n + 1, dtype=torch.float64) / n).abs().max())
     assert bool((fresh > 0).all()) and ks < 1.63 / math.sqrt(n)
 
@@ -58,9 +63,11 @@ def test_rebar_with_given_v():
     theta, n = 0.3, 200_000
     logits = torch.full((n, 1), math.log(theta / (1 - theta)), dtype=torch.float64)
     u = torch.rand_like(logits)
-    default = E.rebar(toy, logits, 1.0, 0.5, u=u)
-    assert torch.allclose(E.rebar(toy, logits, 1.0, 0.5, u=u, v=E.coupled_uniform(logits, u)), default)
-    independent = E.rebar(toy, logits, 1.0, 0.5, u=u, v=torch.rand_like(logits))
+    default = E.rebar(toy, logits, u=u, eta=1.0, temperature=0.5).gradient
+    assert torch.allclose(
+        E.rebar(toy, logits, u=u, v=ardemo.coupled_uniform(logits, u), eta=1.0, temperature=0.5).gradient, default
+    )
+    independent = E.rebar(toy, logits, u=u, v=torch.rand_like(logits), eta=1.0, temperature=0.5).gradient
     exact = torch.tensor([0.1 * theta * (1 - theta)], dtype=torch.float64)
     assert float(_t_stat(independent, exact).abs()) < 4.5
     with pytest.raises(ValueError, match="v: expected shape"):
@@ -70,7 +77,7 @@ def test_rebar_with_given_v():
 def test_conditional_sample_carries_gradient():
     logits = torch.tensor([[0.3], [-1.2]], requires_grad=True)
     v = torch.tensor([[0.4], [0.6]])
-    z = E.conditional_logistic(logits, torch.tensor([[1.0], [0.0]]), v)
+    z = ardemo.conditional_logistic(logits, torch.tensor([[1.0], [0.0]]), v)
     z.sum().backward()
     assert bool((logits.grad.abs() > 1e-3).all())
 
@@ -85,11 +92,17 @@ def test_variance_gradient_in_eta_and_temperature_lowers_variance():
 
     def variance():
         with torch.no_grad():
-            return float(E.rebar(toy, logits, eta.detach(), log_t.detach().exp(), u=u, baseline=0.25).var())
+            return float(
+                E.rebar(
+                    toy, logits, u=u, baseline=0.25, eta=eta.detach(), temperature=log_t.detach().exp()
+                ).gradient.var()
+            )
 
     before = variance()
     for _ in range(100):
-        g = E.rebar(toy, logits, eta, log_t.exp(), u=torch.rand_like(logits), create_graph=True, baseline=0.25)
+        g = E.rebar(
+            toy, logits, u=torch.rand_like(logits), baseline=0.25, eta=eta, temperature=log_t.exp(), create_graph=True
+        ).gradient
         opt.zero_grad()
         (g**2).mean().backward()
         opt.step()
@@ -110,7 +123,7 @@ def test_sbn_exact_elbo_bounds_log_prob_and_matches_sampling():
     logits = model.encoder_logits(x.repeat(20_000, 1))
     b = torch.bernoulli(torch.sigmoid(logits)).detach()
     f = model.learning_signal(x.repeat(20_000, 1), logits)(b).detach().reshape(20_000, 8)
-    assert float(((f.mean(0) - elbo) / (f.std(0) / math.sqrt(20_000))).abs().max()) < 4.5
+    assert float(ardemo.t_statistic(f, elbo).abs().max()) < 4.5
     assert model.sample(3).shape == (3, 64)
 
 
@@ -127,10 +140,10 @@ def test_sbn_estimators_match_the_enumerated_gradient(name):
     f = model.learning_signal(x.expand(n, -1), logits)
     mean_f = float((bernoulli_log_prob(states, ell).exp() * f_states).sum().detach())
     if name == "reinforce":
-        g = E.reinforce(f, logits, mean_f)
+        g = E.reinforce(f, logits, baseline=mean_f).gradient
     else:
-        f_hard, f_tilde = E.rebar_values(f, logits, 0.5)
-        g = E.rebar(f, logits, 1.0, 0.5, baseline=(f_hard - f_tilde).mean())
+        f_hard, f_tilde = E.rebar_values(f, logits, temperature=0.5)
+        g = E.rebar(f, logits, baseline=(f_hard - f_tilde).mean(), eta=1.0, temperature=0.5).gradient
     assert float(_t_stat(g.detach(), exact[0]).abs().max()) < 4.5
 
 
@@ -149,7 +162,7 @@ def test_conditional_sample_and_its_gradient_stay_finite_for_extreme_logits():
     """float32 logits of +-40: 1 - sigmoid rounds to 0, yet z~ and dz~/dl stay finite for both b."""
     logits = torch.tensor([[-40.0, -20.0, 0.3, 20.0, 40.0]] * 2, requires_grad=True)
     b = torch.tensor([[1.0] * 5, [0.0] * 5])
-    z = E.conditional_logistic(logits, b, torch.full_like(b, 0.3))
+    z = ardemo.conditional_logistic(logits, b, torch.full_like(b, 0.3))
     (grad,) = torch.autograd.grad(z.sum(), logits)
     assert bool(torch.isfinite(z).all()) and bool(torch.isfinite(grad).all())
     assert bool((z[0] > 0).all()) and bool((z[1] < 0).all())
@@ -217,8 +230,9 @@ def test_two_layer_enumeration_matches_the_joint_sum():
     xs = x.repeat_interleave(s, 0)
     b1s, b2s = b1.repeat(n, 1), b2.repeat(n, 1)
     log_joint = model.log_joint(xs, b1s, b2s).reshape(n, s)
-    log_q = (bernoulli_log_prob(b1s, model.encoder_logits(xs))
-             + bernoulli_log_prob(b2s, model.layer_logits(1, b1s))).reshape(n, s)
+    log_q = (
+        bernoulli_log_prob(b1s, model.encoder_logits(xs)) + bernoulli_log_prob(b2s, model.layer_logits(1, b1s))
+    ).reshape(n, s)
     assert torch.allclose(log_q.exp().sum(1), torch.ones(n, dtype=torch.float64))
     brute_elbo = (log_q.exp() * (log_joint - log_q)).sum(1)
     brute_log_p = torch.logsumexp(log_joint, 1)
@@ -290,21 +304,52 @@ def test_default_uniforms_avoid_zero(monkeypatch):
     uniforms must not, or the logistic sample is -inf and the uniform check rejects them."""
     monkeypatch.setattr(torch, "rand", lambda shape, **kw: torch.zeros(shape, **kw))
     logits = torch.zeros(3, 2)
-    assert bool(torch.isfinite(E.reinforce(toy, logits)).all())
-    assert bool(torch.isfinite(E.rebar(toy, logits)).all())
+    assert bool(torch.isfinite(E.reinforce(toy, logits).gradient).all())
+    assert bool(torch.isfinite(E.rebar(toy, logits).gradient).all())
     model = SigmoidBeliefNetwork(4, (3, 2))
     sample = ElboTrainer(model, "nvil").sample_latents(torch.ones(5, 4))
     assert all(bool(((u > 0) & (u < 1)).all()) for u in sample.uniforms)
 
 
 def test_return_values_are_the_signals_the_estimate_used():
-    """reinforce/rebar with return_values=True give the same estimate plus f(b) (and f(sigma(z~/lambda)))."""
+    """Every estimator returns a GradientEstimate: the gradient, f where it was evaluated, and REBAR's control."""
     logits = torch.randn(6, 3, dtype=torch.float64)
     u = torch.rand_like(logits)
-    g, values = E.reinforce(toy, logits, 0.2, u, return_values=True)
-    assert torch.equal(g, E.reinforce(toy, logits, 0.2, u))
-    assert torch.equal(values, toy((E.logistic(logits, u) > 0).double()))
-    g, (f_hard, f_tilde) = E.rebar(toy, logits, 0.7, 0.5, u, return_values=True)
-    assert torch.equal(g, E.rebar(toy, logits, 0.7, 0.5, u))
-    expected_hard, expected_tilde = E.rebar_values(toy, logits, 0.5, u)
-    assert torch.allclose(f_hard, expected_hard) and torch.allclose(f_tilde, expected_tilde)
+    est = E.reinforce(toy, logits, u=u, baseline=0.2)
+    assert isinstance(est, ardemo.GradientEstimate) and est.control is None
+    b = (ardemo.logistic(logits, u) > 0).double()
+    assert torch.equal(est.values, toy(b))
+    assert torch.allclose(est.gradient, (toy(b) - 0.2).unsqueeze(-1) * (b - torch.sigmoid(logits)))
+    est = E.rebar(toy, logits, u=u, eta=0.7, temperature=0.5)
+    expected_hard, expected_tilde = E.rebar_values(toy, logits, u=u, temperature=0.5)
+    assert torch.allclose(est.values, expected_hard) and torch.allclose(est.control, expected_tilde)
+    est = E.concrete(toy, logits, u=u, temperature=0.5)
+    assert torch.allclose(est.values, toy(torch.sigmoid(ardemo.logistic(logits, u) / 0.5)))
+
+
+def test_estimators_share_one_signature():
+    """(f, logits) positional, then keyword-only arguments, u and baseline first where present."""
+    import inspect
+
+    for fn in (E.reinforce, E.concrete, E.rebar, E.rebar_values):
+        params = list(inspect.signature(fn).parameters.values())
+        assert [p.name for p in params[:2]] == ["f", "logits"]
+        assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in params[2:]), fn.__name__
+        assert params[2].name == "u", fn.__name__
+    with pytest.raises(TypeError):
+        E.rebar(toy, torch.zeros(2, 1), None, 0.0)  # positional after logits is refused
+
+
+def test_sbn_log_prob_over_leading_batch_dimensions():
+    """log_prob and exact_elbo of a (2, 3, n_visible) batch used to raise a bare RuntimeError."""
+    model = SigmoidBeliefNetwork(5, (3, 2))
+    x = torch.bernoulli(torch.full((2, 3, 5), 0.5))
+    assert model.log_prob(x).shape == (2, 3)
+    assert torch.allclose(model.log_prob(x).reshape(6), model.log_prob(x.reshape(6, 5)))
+    assert model.exact_elbo(x).shape == (2, 3)
+
+
+def test_empty_batch_to_the_elbo_trainer_is_refused():
+    trainer = ElboTrainer(SigmoidBeliefNetwork(5, 3), "nvil")
+    with pytest.raises(ValueError, match="x: expected a non-empty batch"):
+        trainer.step(torch.zeros(0, 5))

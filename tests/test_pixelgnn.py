@@ -4,24 +4,63 @@ import pytest
 import torch
 
 import ardemo
-
-from ardemo.energy import Model, TwoBody, ising
-from ardemo.graph import Graph
-from ardemo.groups import SymmetricGroup
-from ardemo.lattice import FlatLattice, Lattice, TreeLattice
-from ardemo.pixelgnn import PixelGNN
+from ardemo import FlatLattice, Graph, Lattice, Model, PixelGNN, SymmetricGroup, TreeLattice, TwoBody, ising
 
 # The source's printed tables (seed 001), as sets: the source printed Python sets in hash order.
-FLAT_R2 = {0: [], 1: [0], 2: [1], 3: [2, 0], 4: [0, 3, 1], 5: [4, 2, 0, 1], 6: [2, 5, 3, 1], 7: [0, 2, 3, 4, 6],
-           8: [4, 7, 5], 9: [4, 5, 8, 6], 10: [9, 7, 5, 6], 11: [10, 4, 6, 7, 8], 12: [9, 0, 1, 11, 3, 8],
-           13: [9, 0, 1, 10, 2, 12, 8], 14: [9, 10, 1, 11, 2, 3, 13], 15: [0, 10, 11, 2, 3, 12, 14, 8]}
-TREE_R2 = {0: [], 1: [], 2: [1], 3: [2, 1], 4: [3, 2, 1], 5: [4, 3, 2, 1], 6: [4, 5, 2, 3, 1], 7: [6, 4, 5, 2, 3, 1],
-           8: [6, 4, 5, 2, 3, 1, 7], 9: [6, 4, 5, 2, 3, 1, 7, 8], 10: [6, 4, 5, 2, 3, 1, 7, 8],
-           11: [6, 4, 5, 9, 2, 3, 1, 10, 7], 12: [6, 4, 5, 9, 11, 2, 3, 1, 10, 7, 8],
-           13: [6, 4, 5, 9, 11, 2, 12, 3, 1, 10, 7, 8], 14: [6, 4, 5, 9, 11, 2, 12, 3, 1, 10, 7, 8],
-           15: [6, 4, 5, 14, 9, 11, 2, 3, 13, 1, 10, 7, 8]}
-TREE_CENTERS = [None, [2, 2], [1, 2], [3, 2], [1, 1], [3, 1], [1, 3], [3, 3], [0.5, 1], [2.5, 1], [0.5, 3],
-                [2.5, 3], [1.5, 1], [3.5, 1], [1.5, 3], [3.5, 3]]
+FLAT_R2 = {
+    0: [],
+    1: [0],
+    2: [1],
+    3: [2, 0],
+    4: [0, 3, 1],
+    5: [4, 2, 0, 1],
+    6: [2, 5, 3, 1],
+    7: [0, 2, 3, 4, 6],
+    8: [4, 7, 5],
+    9: [4, 5, 8, 6],
+    10: [9, 7, 5, 6],
+    11: [10, 4, 6, 7, 8],
+    12: [9, 0, 1, 11, 3, 8],
+    13: [9, 0, 1, 10, 2, 12, 8],
+    14: [9, 10, 1, 11, 2, 3, 13],
+    15: [0, 10, 11, 2, 3, 12, 14, 8],
+}
+TREE_R2 = {
+    0: [],
+    1: [],
+    2: [1],
+    3: [2, 1],
+    4: [3, 2, 1],
+    5: [4, 3, 2, 1],
+    6: [4, 5, 2, 3, 1],
+    7: [6, 4, 5, 2, 3, 1],
+    8: [6, 4, 5, 2, 3, 1, 7],
+    9: [6, 4, 5, 2, 3, 1, 7, 8],
+    10: [6, 4, 5, 2, 3, 1, 7, 8],
+    11: [6, 4, 5, 9, 2, 3, 1, 10, 7],
+    12: [6, 4, 5, 9, 11, 2, 3, 1, 10, 7, 8],
+    13: [6, 4, 5, 9, 11, 2, 12, 3, 1, 10, 7, 8],
+    14: [6, 4, 5, 9, 11, 2, 12, 3, 1, 10, 7, 8],
+    15: [6, 4, 5, 14, 9, 11, 2, 3, 13, 1, 10, 7, 8],
+}
+TREE_CENTERS = [
+    None,
+    [2, 2],
+    [1, 2],
+    [3, 2],
+    [1, 1],
+    [3, 1],
+    [1, 3],
+    [3, 3],
+    [0.5, 1],
+    [2.5, 1],
+    [0.5, 3],
+    [2.5, 3],
+    [1.5, 1],
+    [3.5, 1],
+    [1.5, 3],
+    [3.5, 3],
+]
 
 
 def test_flat_relevant_nodes_match_the_source():
@@ -68,8 +107,19 @@ def test_tree_radius_scan_matches_the_source(radius, edges, types, depth):
 
 def test_tree_default_graph_has_the_source_relations():
     g = TreeLattice(4, 2).causal_graph()
-    source_types = {(0, 1, 1), (0, 3, 3), (0, 0, 2), (0, 2, 3), (2, 1, 1), (0, 0, 1), (1, 0, 1), (0, 1, 3),
-                    (2, 0, 1), (1, 0, 2), (0, 0, 3)}
+    source_types = {
+        (0, 1, 1),
+        (0, 3, 3),
+        (0, 0, 2),
+        (0, 2, 3),
+        (2, 1, 1),
+        (0, 0, 1),
+        (1, 0, 1),
+        (0, 1, 3),
+        (2, 0, 1),
+        (1, 0, 2),
+        (0, 0, 3),
+    }
     assert set(g.type_dict.values()) == source_types
     # the source reports 51 edges here; our light-cone rule gives 59 (documented in the chapter)
     assert g.n_edges == 59 and g.max_depth == 5
@@ -124,8 +174,10 @@ def test_energy_encode_decode_and_space_group(lattice):
 
 def test_randperm_is_not_just_translations():
     perms = Lattice(4, 2).randperm(200, generator=torch.Generator().manual_seed(1))
-    translations = {tuple(Lattice(4, 2).site_index(Lattice(4, 2).coordinates + torch.tensor(a)).tolist())
-                    for a in itertools.product(range(4), repeat=2)}
+    translations = {
+        tuple(Lattice(4, 2).site_index(Lattice(4, 2).coordinates + torch.tensor(a)).tolist())
+        for a in itertools.product(range(4), repeat=2)
+    }
     # x[perm] for a translation by a: perm[i] = index(c_i - a); compare as sets of maps
     assert any(tuple(p) not in translations for p in perms.tolist())
 

@@ -1,10 +1,8 @@
-import math
-
 import pytest
 import torch
 
 import ardemo
-from ardemo.rbm import GaussianBernoulliRBM, contrastive_divergence_loss
+from ardemo import GaussianBernoulliRBM, contrastive_divergence_loss
 
 
 def _machine(n_visible=2, n_hidden=4, sigma=0.3, seed=0):
@@ -33,9 +31,9 @@ def test_conditionals_are_the_normalised_energy_slices():
     m = _machine(n_hidden=3)
     x = torch.randn(5, 2, dtype=torch.float64)
     z = ardemo.all_configurations(3, dtype=torch.float64)
-    log_joint = -energy(m, x[:, None, :], z[None])            # (5 x, 8 z)
-    p_z = torch.softmax(log_joint, 1)                           # exact p(z | x)
-    marginal_1 = (p_z[:, :, None] * z[None]).sum(1)             # p(z_j = 1 | x)
+    log_joint = -energy(m, x[:, None, :], z[None])  # (5 x, 8 z)
+    p_z = torch.softmax(log_joint, 1)  # exact p(z | x)
+    marginal_1 = (p_z[:, :, None] * z[None]).sum(1)  # p(z_j = 1 | x)
     torch.testing.assert_close(m.p_z_given_x(x), marginal_1)
     mean, var = m.p_x_given_z(z)
     torch.testing.assert_close(mean, m.b + z @ m.W.T)
@@ -139,3 +137,22 @@ def test_bad_inputs():
         GaussianBernoulliRBM(2, 2).log_partition_quadrature(1.0, -1.0)
     with pytest.raises(ValueError, match="margin"):
         GaussianBernoulliRBM(2, 2).covering_box(0.0)
+
+
+def test_chains_keep_the_models_dtype():
+    """The chain sampler used to allocate its path in the default dtype: a float64 RBM crashed."""
+    model = GaussianBernoulliRBM(2, 3).double()
+    path = model.sample_chains(4, 5)
+    assert path.dtype == torch.float64 and path.shape == (5, 4, 2)
+    path = model.sample_chains(4, 5, x0=torch.zeros(4, 2))  # float32 start, float64 model
+    assert path.dtype == torch.float64
+
+
+def test_one_enumeration_limit_for_exact_and_quadrature():
+    """log_prob sums over the hidden states exactly up to the library's one limit (it used to switch to
+    quadrature above 16 units while the exact sum allowed 20)."""
+    model = GaussianBernoulliRBM(2, ardemo.MAX_ENUMERATION_SITES).double()
+    x = torch.randn(3, 2, dtype=torch.float64)
+    assert torch.allclose(model.log_prob(x), -model.free_energy(x) - model.log_partition_exact())
+    with pytest.raises(ValueError, match=r"n_hidden: an exact sum over 2\*\*21 states"):
+        GaussianBernoulliRBM(2, 21).log_partition_exact()

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 import ardemo
-from ardemo.relaxed import logistic_noise
+from ardemo import logistic_noise
 
 
 def test_binary_concrete_is_two_class_gumbel_softmax():
@@ -37,7 +37,9 @@ def test_logistic_noise_law():
     assert (z <= 1).float().mean().item() == pytest.approx(torch.sigmoid(torch.tensor(1.0)).item(), abs=5e-3)
 
 
-@pytest.mark.parametrize("temperature, error", [(0.0, ValueError), (-1.0, ValueError), (float("nan"), ValueError), ("1", TypeError)])
+@pytest.mark.parametrize(
+    "temperature, error", [(0.0, ValueError), (-1.0, ValueError), (float("nan"), ValueError), ("1", TypeError)]
+)
 def test_bad_temperature(temperature, error):
     with pytest.raises(error, match="temperature"):
         ardemo.binary_concrete(torch.zeros(3), temperature)

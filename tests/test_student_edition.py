@@ -1,15 +1,14 @@
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 import torch
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-import jupytext
-
 from ardemo import labcheck
-from ardemo.student_edition import TODO, fill_in, make_edition, solution_regions, strip_solutions
+from ardemo.book.student_edition import TODO, fill_in, make_edition, solution_regions, strip_solutions
 
 BOOK = Path(__file__).resolve().parents[1] / "book"
 
@@ -56,7 +55,11 @@ After.
 
 def test_strip_solutions_removes_solutions_and_keeps_checks():
     student = strip_solutions(SAMPLE)
-    assert "Secret" not in student and "secret = 1" not in student and "solution" not in student.lower().replace(TODO.lower(), "")
+    assert (
+        "Secret" not in student
+        and "secret = 1" not in student
+        and "solution" not in student.lower().replace(TODO.lower(), "")
+    )
     assert "assert f(2) == 4" in student and "Do it." in student and "After." in student
     assert f"    # {TODO}\n" in student and "    raise NotImplementedError" in student
     assert "return 2 * x" not in student
@@ -85,8 +88,9 @@ def test_lab_checks_explain_mistakes_in_plain_words():
     with pytest.raises(AssertionError, match=r"shape \(3, 1\), expected \(3,\)"):
         labcheck.check_function("f", lambda x: x[:, None], lambda x: x, (torch.zeros(3),), [(3,)], ["(batch,)"])
     with pytest.raises(AssertionError, match="wrong values.*hint here"):
-        labcheck.check_function("f", lambda x: x + 1, lambda x: x, (torch.zeros(3),), [(3,)], ["(batch,)"],
-                                hint="hint here")
+        labcheck.check_function(
+            "f", lambda x: x + 1, lambda x: x, (torch.zeros(3),), [(3,)], ["(batch,)"], hint="hint here"
+        )
     labcheck.check_function("f", lambda x: x * 1, lambda x: x, (torch.ones(3),), [(3,)], ["(batch,)"])
 
 

@@ -1,13 +1,9 @@
-import math
-
 import pytest
 import torch
 
 import ardemo
-from ardemo import AutoregressiveModel
+from ardemo import AutoregressiveModel, IsingStrip, SpinFlipSymmetric
 from ardemo import teacher_student as ts
-from ardemo.symmetry import SpinFlipSymmetric
-from ardemo.transfer_matrix import IsingStrip
 
 
 def test_spin_flip_symmetric_model_is_normalised_symmetric_and_sampled_right():

@@ -1,12 +1,10 @@
-import itertools
 import math
 
 import pytest
 import torch
 
 import ardemo
-from ardemo.onsager import CRITICAL_COUPLING, onsager_free_energy
-from ardemo.transfer_matrix import MAX_TRANSFER_WIDTH, IsingStrip, compare_rows, row_observables
+from ardemo import CRITICAL_COUPLING, MAX_TRANSFER_WIDTH, IsingStrip, compare_rows, onsager_free_energy, row_observables
 
 
 def torus_partition_function(width: int, length: int, beta: float) -> float:
@@ -53,7 +51,9 @@ def test_free_energy_is_the_long_strip_limit_of_enumeration():
     values = torch.linalg.eigvals(strip.dense()).real
     lam = strip.leading_eigenpair()[0]
     for L, f in zip((3, 4, 5), per_site):
-        assert f == pytest.approx(-(L * math.log(lam) + math.log((values / lam).pow(L).sum().item())) / (3 * L), rel=1e-10)
+        assert f == pytest.approx(
+            -(L * math.log(lam) + math.log((values / lam).pow(L).sum().item())) / (3 * L), rel=1e-10
+        )
 
 
 def onsager_double_integral(k: float, points: int = 600) -> float:
@@ -118,12 +118,15 @@ def test_compare_rows_on_known_distributions():
     assert compare_rows(uniform, up, 4)["kl_pq"] == pytest.approx(math.log(16))
 
 
-@pytest.mark.parametrize("kwargs, error, match", [
-    (dict(width=MAX_TRANSFER_WIDTH + 1, beta=1.0), ValueError, "too large"),
-    (dict(width=1, beta=1.0), ValueError, "width"),
-    (dict(width=4, beta=0.0), ValueError, "beta"),
-    (dict(width=4.0, beta=1.0), TypeError, "width"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        (dict(width=MAX_TRANSFER_WIDTH + 1, beta=1.0), ValueError, "too large"),
+        (dict(width=1, beta=1.0), ValueError, "width"),
+        (dict(width=4, beta=0.0), ValueError, "beta"),
+        (dict(width=4.0, beta=1.0), TypeError, "width"),
+    ],
+)
 def test_bad_strip_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         IsingStrip(**kwargs)

@@ -18,7 +18,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from bench_sampling import interleaved_times  # noqa: E402
 
 import ardemo  # noqa: E402
-from ardemo.boltzmann import BoltzmannMachine, gibbs_sweep, gibbs_sweep_loop  # noqa: E402
+from ardemo import BoltzmannMachine, gibbs_sweep, gibbs_sweep_loop  # noqa: E402
 
 
 def main() -> None:
@@ -35,8 +35,10 @@ def main() -> None:
     w, b = model.weight.detach(), model.bias.detach()
     x = torch.bernoulli(torch.full((args.chains, args.units), 0.5, device=dev))
     x_loop = x[: args.loop_chains].cpu()
-    t = interleaved_times({"vectorised": lambda: gibbs_sweep(x, w, b),
-                           "loop": lambda: gibbs_sweep_loop(x_loop, w.cpu(), b.cpu())}, args.repeats)
+    t = interleaved_times(
+        {"vectorised": lambda: gibbs_sweep(x, w, b), "loop": lambda: gibbs_sweep_loop(x_loop, w.cpu(), b.cpu())},
+        args.repeats,
+    )
     rates = [(args.chains / v, args.loop_chains / lp) for v, lp in zip(t["vectorised"], t["loop"])]
     fast = statistics.median(r[0] for r in rates)
     slow = statistics.median(r[1] for r in rates)

@@ -21,11 +21,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_sampling import interleaved_times  # noqa: E402
 
 import ardemo  # noqa: E402
+from ardemo import (  # noqa: E402
+    FlatLattice,
+    Model,
+    PixelGNN,
+    SymmetricGroup,
+    TreeLattice,
+    ising,
+)
 from ardemo import free_energy as fe  # noqa: E402
-from ardemo.energy import Model, ising  # noqa: E402
-from ardemo.groups import SymmetricGroup  # noqa: E402
-from ardemo.lattice import FlatLattice, TreeLattice  # noqa: E402
-from ardemo.pixelgnn import PixelGNN  # noqa: E402
 
 
 @torch.no_grad()
@@ -47,8 +51,12 @@ def main() -> None:
     ardemo.seed_all(0)
     dev = ardemo.device()
     print(f"device {dev}, batch {args.batch}, {args.repeats} interleaved rounds (medians)")
-    cases = [("flat 4x4, r = 2.01", FlatLattice(4, 2), 2.01), ("tree 4x4, r = 1.5", TreeLattice(4, 2), 1.5),
-             ("flat 16x16, r = 1.01", FlatLattice(16, 2), 1.01), ("tree 16x16, r = 1.0", TreeLattice(16, 2), 1.0)]
+    cases = [
+        ("flat 4x4, r = 2.01", FlatLattice(4, 2), 2.01),
+        ("tree 4x4, r = 1.5", TreeLattice(4, 2), 1.5),
+        ("flat 16x16, r = 1.01", FlatLattice(16, 2), 1.01),
+        ("tree 16x16, r = 1.0", TreeLattice(16, 2), 1.0),
+    ]
     for name, lattice, radius in cases:
         net = PixelGNN(Model(ising(0.44), lattice, SymmetricGroup(2)), [8, 8], radius=radius).to(dev)
         net.passes = 0
@@ -59,21 +67,27 @@ def main() -> None:
             fns["naive"] = lambda: naive_sample(net, args.batch)
         times = interleaved_times(fns, args.repeats)
         depth_s = statistics.median(times["depth"])
-        line = (f"{name:22s} {net.n_passes:3d} passes for {lattice.n_nodes:3d} nodes: "
-                f"{args.batch / depth_s:10,.0f} samples/s")
+        line = (
+            f"{name:22s} {net.n_passes:3d} passes for {lattice.n_nodes:3d} nodes: "
+            f"{args.batch / depth_s:10,.0f} samples/s"
+        )
         if "naive" in times:
             ratios = [a / b for a, b in zip(times["naive"], times["depth"])]
             line += f"; naive / by-depth time = {statistics.median(ratios):.1f}"
         print(line)
     net = PixelGNN(Model(ising(0.44), TreeLattice(4, 2), SymmetricGroup(2)), [8, 8], radius=1.5).to(dev)
     optimizer = torch.optim.Adam(net.parameters(), lr=0.01)
-    step = {"train step": lambda: fe.train(net, 1, args.batch, optimizer=optimizer),
-            "sample only": lambda: net.sample(args.batch)}
+    step = {
+        "train step": lambda: fe.train(net, 1, args.batch, optimizer=optimizer),
+        "sample only": lambda: net.sample(args.batch),
+    }
     times = interleaved_times(step, args.repeats)
     train_s = statistics.median(times["train step"])
     ratios = [a / b for a, b in zip(times["train step"], times["sample only"])]
-    print(f"training step, tree 4x4, batch {args.batch}: {1000 * train_s:.1f} ms "
-          f"({args.batch / train_s:,.0f} samples/s); step / sampling time = {statistics.median(ratios):.2f}")
+    print(
+        f"training step, tree 4x4, batch {args.batch}: {1000 * train_s:.1f} ms "
+        f"({args.batch / train_s:,.0f} samples/s); step / sampling time = {statistics.median(ratios):.2f}"
+    )
 
 
 if __name__ == "__main__":

@@ -61,15 +61,23 @@ def main() -> None:
     model = ardemo.AutoregressiveModel(args.features, depth=args.depth).to(dev)
     x = model.sample(args.batch)
     with torch.no_grad():
-        t = interleaved_times({"log_prob": lambda: model.log_prob(x), "sample": lambda: model.sample(args.batch),
-                               "naive": lambda: naive_sample(model, args.batch)}, args.repeats)
+        t = interleaved_times(
+            {
+                "log_prob": lambda: model.log_prob(x),
+                "sample": lambda: model.sample(args.batch),
+                "naive": lambda: naive_sample(model, args.batch),
+            },
+            args.repeats,
+        )
     t_log_prob, t_sample, t_naive = (statistics.median(t[name]) for name in ("log_prob", "sample", "naive"))
     # ratios within each round, then their median: robust to the machine's slow spells
     ratio = statistics.median(s / lp for s, lp in zip(t["sample"], t["log_prob"]))
     naive_ratio = statistics.median(nv / s for nv, s in zip(t["naive"], t["sample"]))
 
-    print(f"autoregressive sampling: features={args.features} depth={args.depth} batch={args.batch} "
-          f"device={dev} threads={torch.get_num_threads()} torch={torch.__version__}")
+    print(
+        f"autoregressive sampling: features={args.features} depth={args.depth} batch={args.batch} "
+        f"device={dev} threads={torch.get_num_threads()} torch={torch.__version__}"
+    )
     print(f"  log_prob      {1e3 * t_log_prob:9.2f} ms")
     print(f"  sample        {1e3 * t_sample:9.2f} ms   sample / log_prob = {ratio:5.2f}  (target <= 3)")
     print(f"  naive sample  {1e3 * t_naive:9.2f} ms   naive / sample    = {naive_ratio:5.2f}")

@@ -1,0 +1,7 @@
+"""The book's own tooling: the student edition, the lab's self-checks and the figures chapters share.
+Nothing in the library imports it."""
+
+from . import figures, labcheck, student_edition
+from .figures import show_images
+
+__all__ = ["figures", "labcheck", "show_images", "student_edition"]

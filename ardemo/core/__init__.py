@@ -1,0 +1,27 @@
+"""Core: devices and seeds, argument checks, exact enumeration of binary states, standard errors."""
+
+from .enumeration import (
+    MAX_ENUMERATION_SITES,
+    all_configurations,
+    check_enumerable,
+    configuration_index,
+    empirical_distribution,
+)
+from .runtime import device, seed_all
+from .stats import standard_error, t_statistic
+from .validation import no_validation, set_validate_args, validate_args_default
+
+__all__ = [
+    "MAX_ENUMERATION_SITES",
+    "all_configurations",
+    "check_enumerable",
+    "configuration_index",
+    "device",
+    "empirical_distribution",
+    "no_validation",
+    "seed_all",
+    "set_validate_args",
+    "standard_error",
+    "t_statistic",
+    "validate_args_default",
+]

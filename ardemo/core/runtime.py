@@ -1,0 +1,65 @@
+"""Where tensors live and how runs are seeded: :func:`device` and :func:`seed_all`."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import numpy as np
+import torch
+
+from .validation import check_int
+
+ENV_DEVICE = "ARDEMO_DEVICE"
+
+
+def _available(dev: torch.device) -> bool:
+    if dev.type == "cpu":
+        return True
+    if dev.type == "cuda":
+        return torch.cuda.is_available() and (dev.index is None or dev.index < torch.cuda.device_count())
+    if dev.type == "mps":
+        return torch.backends.mps.is_available()
+    return False
+
+
+def device() -> torch.device:
+    """The device the book computes on.
+
+    CUDA when available, else the CPU. The environment variable ``ARDEMO_DEVICE``
+    (``cpu``, ``cuda``, ``cuda:1``, ``mps``) overrides the choice; a value that is not a
+    device name, or names a device this machine lacks, raises :class:`ValueError`.
+
+    >>> device().type in ("cpu", "cuda", "mps")
+    True
+    """
+    name = os.environ.get(ENV_DEVICE, "").strip()
+    if not name:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ValueError(
+            f"{ENV_DEVICE}: expected a device name such as 'cpu', 'cuda' or 'cuda:0', got {name!r}"
+        ) from None
+    if dev.type not in ("cpu", "cuda", "mps"):
+        raise ValueError(f"{ENV_DEVICE}: expected 'cpu', 'cuda[:N]' or 'mps', got {name!r}")
+    if not _available(dev):
+        raise ValueError(f"{ENV_DEVICE}={name!r}, but that device is not available on this machine")
+    return dev
+
+
+def seed_all(seed: int) -> None:
+    """Seed Python's, NumPy's and PyTorch's (CPU and every CUDA device) random streams.
+
+    The same seed gives the same numbers on the same device; CPU and GPU streams differ,
+    so the book's checks never rely on particular draws.
+
+    >>> seed_all(0); a = torch.rand(2)
+    >>> seed_all(0); torch.equal(a, torch.rand(2))
+    True
+    """
+    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # seeds CUDA devices too

@@ -1,0 +1,42 @@
+"""Standard errors and t-statistics, the arithmetic of every statistical check in the book.
+
+A check compares an estimate with an exact value in units of its standard error, so that its
+tolerance holds on every random stream, not on the one that happened to run.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+
+from .validation import check_tensor
+
+
+def standard_error(samples: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """:math:`s/\\sqrt{N}`, the standard error of the mean of ``samples`` along ``dim``.
+
+    >>> standard_error(torch.tensor([1.0, 2.0, 3.0, 4.0]))
+    tensor(0.6455)
+    """
+    samples = check_tensor("samples", samples)
+    n = samples.shape[dim]
+    if n < 2:
+        raise ValueError(f"samples: expected at least 2 values along dim {dim}, got {n}")
+    return samples.std(dim) / math.sqrt(n)
+
+
+def t_statistic(samples: torch.Tensor, exact: torch.Tensor | float, dim: int = 0) -> torch.Tensor:
+    """:math:`(\\bar x - \\mu)/(s/\\sqrt N)` along ``dim``: how many standard errors the sample mean lies
+    from ``exact``. The standard error is floored at :math:`10^{-12}`, so an estimator without variance
+    gives a finite (large, when it is off) number.
+
+    >>> t_statistic(torch.tensor([1.0, 2.0, 3.0, 4.0]), 2.5)
+    tensor(0.)
+    """
+    samples = check_tensor("samples", samples)
+    n = samples.shape[dim]
+    if n < 2:
+        raise ValueError(f"samples: expected at least 2 values along dim {dim}, got {n}")
+    error = (samples.var(dim) / n).sqrt().clamp_min(1e-12)
+    return (samples.mean(dim) - exact) / error

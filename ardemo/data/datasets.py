@@ -1,0 +1,229 @@
+"""Datasets the book trains on, as tensors.
+
+* :func:`digits`: scikit-learn's bundled 8x8 handwritten digits (offline, the default).
+* :func:`photo_patches`: patches of scikit-learn's two bundled photographs (offline).
+* :func:`ring`: the outer circle of scikit-learn's ``make_circles``, a 2-D toy density.
+* :func:`mnist`, :func:`fashion_mnist`: 28x28 images read by torchvision's IDX readers
+  from ``<root>/<Name>/raw/`` (``root`` defaults to ``$ARDEMO_DATA_DIR``), downloaded
+  there first when ``download=True``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..core.validation import check_int
+
+ENV_DATA_DIR = "ARDEMO_DATA_DIR"
+DEFAULT_DATA_DIR = Path.home() / ".cache" / "ardemo" / "data"
+
+
+@dataclass(frozen=True)
+class ImageSet:
+    """Flattened images with labels.
+
+    Attributes:
+        images: ``(N, H*W)`` float tensor in :math:`[0, 1]` (exactly 0/1 when binarised).
+        labels: ``(N,)`` integer class labels.
+        shape: the image shape ``(H, W)``, for ``images.view(-1, 1, H, W)``.
+        name: where the data came from.
+    """
+
+    images: torch.Tensor
+    labels: torch.Tensor
+    shape: tuple[int, int]
+    name: str
+
+    def __len__(self) -> int:
+        return self.images.shape[0]
+
+    def __repr__(self) -> str:
+        h, w = self.shape
+        return f"ImageSet({self.name!r}, {len(self)} images of {h}x{w})"
+
+
+def _finish(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    shape: tuple[int, int],
+    name: str,
+    binarize: bool,
+    threshold: float,
+    device: torch.device | str | None,
+) -> ImageSet:
+    if not 0.0 < threshold < 1.0:
+        raise ValueError(f"threshold: expected a number in (0, 1), got {threshold!r}")
+    if binarize:
+        images = (images > threshold).float()
+        name = f"{name} (binarised at {threshold:g})"
+    return ImageSet(images.to(device), labels.to(device), shape, name)
+
+
+def digits(binarize: bool = False, threshold: float = 0.5, device: torch.device | str | None = None) -> ImageSet:
+    """scikit-learn's 1,797 handwritten 8x8 digits, intensities scaled from 0..16 to [0, 1].
+
+    With ``binarize=True`` a pixel is 1 where its intensity exceeds ``threshold``.
+    """
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = torch.as_tensor(bunch.data, dtype=torch.float32) / 16.0
+    labels = torch.as_tensor(bunch.target, dtype=torch.long)
+    return _finish(images, labels, (8, 8), "sklearn digits 8x8", binarize, threshold, device)
+
+
+def ring(n: int = 1000, noise: float = 0.05, seed: int = 0, device: torch.device | str | None = None) -> torch.Tensor:
+    """``n`` points of the outer (unit-radius) circle of ``make_circles``, shape ``(n, 2)``.
+
+    ``noise`` is the standard deviation of the Gaussian jitter; ``seed`` fixes the draw.
+    """
+    from sklearn.datasets import make_circles
+
+    n = check_int("n", n, minimum=1)
+    if not noise >= 0:
+        raise ValueError(f"noise: expected a standard deviation >= 0, got {noise!r}")
+    # make_circles splits n_samples between the circles: ask for twice as many, keep the outer one
+    points, which = make_circles(n_samples=2 * n, noise=noise, random_state=seed)
+    outer = points[which == 0][:n]
+    return torch.as_tensor(np.ascontiguousarray(outer), dtype=torch.float32, device=device)
+
+
+def photo_patches(
+    n: int = 2000,
+    size: int = 8,
+    scale: int = 4,
+    binarize: bool = False,
+    threshold: float = 0.5,
+    seed: int = 0,
+    device: torch.device | str | None = None,
+) -> ImageSet:
+    """``n`` grey ``size`` x ``size`` patches of scikit-learn's two bundled photographs (``china.jpg``,
+    ``flower.jpg``; label 0 or 1): random crops of ``size * scale`` pixels, averaged down by ``scale``.
+
+    Real images of another kind than digits, available offline (negatives for negative sampling).
+    """
+    from sklearn.datasets import load_sample_images
+
+    n = check_int("n", n, minimum=1)
+    size = check_int("size", size, minimum=1)
+    scale = check_int("scale", scale, minimum=1)
+    photos = torch.stack(
+        [torch.tensor(np.asarray(img), dtype=torch.float32).mean(-1) / 255.0 for img in load_sample_images().images]
+    )
+    side = size * scale
+    if side > min(photos.shape[1:]):
+        raise ValueError(f"size * scale: expected at most {min(photos.shape[1:])} pixels, got {side}")
+    gen = torch.Generator().manual_seed(seed)
+    labels = torch.randint(len(photos), (n,), generator=gen)
+    rows = torch.randint(photos.shape[1] - side + 1, (n,), generator=gen)
+    cols = torch.randint(photos.shape[2] - side + 1, (n,), generator=gen)
+    offsets = torch.arange(side)
+    crops = photos[labels[:, None, None], (rows[:, None] + offsets)[:, :, None], (cols[:, None] + offsets)[:, None, :]]
+    images = torch.nn.functional.avg_pool2d(crops.unsqueeze(1), scale).flatten(1)
+    return _finish(images, labels, (size, size), "sklearn sample photographs", binarize, threshold, device)
+
+
+_IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+
+def data_dir(root: str | os.PathLike | None = None) -> Path:
+    """The folder datasets are read from: ``root``, else ``$ARDEMO_DATA_DIR``, else ``~/.cache/ardemo/data``."""
+    if root is not None:
+        return Path(root)
+    env = os.environ.get(ENV_DATA_DIR, "").strip()
+    return Path(env) if env else DEFAULT_DATA_DIR
+
+
+def _read_idx(raw: Path, stem: str, md5s: dict[str, str], reader) -> torch.Tensor | None:
+    """Read ``raw/stem`` (or ``raw/stem.gz``, checking its md5) with a torchvision reader."""
+    from torchvision.datasets.utils import check_integrity
+
+    plain, packed = raw / stem, raw / f"{stem}.gz"
+    if plain.is_file():
+        return reader(str(plain))
+    if not packed.is_file():
+        return None
+    if not check_integrity(str(packed), md5s.get(packed.name)):
+        raise ValueError(f"{packed}: the file is corrupt (its md5 is not the published one)")
+    with tempfile.TemporaryDirectory() as tmp:  # the data folder may be read-only: unpack elsewhere
+        target = Path(tmp) / stem
+        with gzip.open(packed, "rb") as src, open(target, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        return reader(str(target))
+
+
+def _load_idx_dataset(
+    cls_name: str,
+    split: str,
+    binarize: bool,
+    threshold: float,
+    root: str | os.PathLike | None,
+    download: bool,
+    device: torch.device | str | None,
+) -> ImageSet:
+    import torchvision.datasets as tvd
+    from torchvision.datasets.mnist import read_image_file, read_label_file
+
+    if split not in _IDX_FILES:
+        raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+    cls = getattr(tvd, cls_name)
+    folder = data_dir(root)
+    raw = folder / cls_name / "raw"
+    md5s = dict(cls.resources)
+    image_stem, label_stem = _IDX_FILES[split]
+
+    def read() -> tuple[torch.Tensor | None, torch.Tensor | None]:
+        return (_read_idx(raw, image_stem, md5s, read_image_file), _read_idx(raw, label_stem, md5s, read_label_file))
+
+    images, labels = read()
+    if (images is None or labels is None) and download:
+        try:
+            cls(str(folder), train=(split == "train"), download=True)
+        except Exception as err:  # network errors come in many types
+            raise FileNotFoundError(
+                f"{cls_name} ({split}) is not in {raw} and could not be downloaded there: {err}"
+            ) from err
+        images, labels = read()
+    if images is None or labels is None:
+        raise FileNotFoundError(
+            f"{cls_name} ({split}) not found: expected {image_stem}[.gz] and {label_stem}[.gz] in {raw}. "
+            f"Set {ENV_DATA_DIR} to the folder that holds {cls_name}/raw/, or pass download=True."
+        )
+    shape = (int(images.shape[1]), int(images.shape[2]))
+    flat = images.reshape(images.shape[0], -1).float() / 255.0
+    return _finish(flat, labels, shape, f"{cls_name} {split}", binarize, threshold, device)
+
+
+def mnist(
+    split: str = "test",
+    binarize: bool = False,
+    threshold: float = 0.5,
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+    device: torch.device | str | None = None,
+) -> ImageSet:
+    """MNIST handwritten digits (28x28) from ``<root>/MNIST/raw/``; see :func:`data_dir`."""
+    return _load_idx_dataset("MNIST", split, binarize, threshold, root, download, device)
+
+
+def fashion_mnist(
+    split: str = "test",
+    binarize: bool = False,
+    threshold: float = 0.5,
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+    device: torch.device | str | None = None,
+) -> ImageSet:
+    """Fashion-MNIST clothing images (28x28) from ``<root>/FashionMNIST/raw/``; see :func:`data_dir`."""
+    return _load_idx_dataset("FashionMNIST", split, binarize, threshold, root, download, device)

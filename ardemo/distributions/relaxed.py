@@ -1,0 +1,119 @@
+"""Relaxed (Concrete / Gumbel-softmax) samples of Bernoulli variables.
+
+A Bernoulli variable with logit :math:`\\ell` is a two-class categorical with logits
+:math:`(0, \\ell)`. Adding Gumbel noise :math:`g_0, g_1` and taking a softmax at
+temperature :math:`\\tau` gives the one-hot relaxation; its second coordinate is
+:math:`\\sigma((\\ell + L)/\\tau)` with :math:`L = g_1 - g_0 \\sim \\mathrm{Logistic}(0, 1)`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..core.validation import check_positive_float, check_tensor
+
+
+def open_uniform(shape: torch.Size | tuple[int, ...], *, like: torch.Tensor) -> torch.Tensor:
+    """Uniforms strictly inside :math:`(0, 1)` on ``like``'s device and dtype. ``torch.rand`` can
+    return exactly 0 (in float32 once in about :math:`1.7\\times10^7` draws), where :math:`\\ln u` is infinite.
+
+    >>> u = open_uniform((1000,), like=torch.zeros(()))
+    >>> bool(((u > 0) & (u < 1)).all())
+    True
+    """
+    u = torch.rand(shape, device=like.device, dtype=like.dtype)
+    return u.clamp_(torch.finfo(like.dtype).tiny, 1.0 - torch.finfo(like.dtype).eps)
+
+
+def logistic_noise(shape: torch.Size | tuple[int, ...], *, like: torch.Tensor) -> torch.Tensor:
+    """Draw :math:`L = \\ln u - \\ln(1-u)`, :math:`u \\sim U(0,1)`: the difference of two Gumbels.
+
+    >>> logistic_noise((2, 3), like=torch.zeros((), dtype=torch.float64)).dtype
+    torch.float64
+    """
+    u = open_uniform(shape, like=like)
+    return torch.log(u) - torch.log1p(-u)
+
+
+def binary_concrete(
+    logits: torch.Tensor,
+    temperature: float = 1.0,
+    hard: bool = False,
+    noise: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Reparameterised relaxed Bernoulli sample :math:`\\sigma((\\ell + L)/\\tau)`.
+
+    Args:
+        logits: Bernoulli logits :math:`\\ell`, any shape.
+        temperature: :math:`\\tau > 0`; as :math:`\\tau \\to 0` samples approach 0/1.
+        hard: if true, return the exact Bernoulli sample :math:`H(\\ell + L)` (0 or 1)
+            whose gradient is the relaxed sample's (straight-through).
+        noise: logistic noise :math:`L` to use instead of fresh draws (same shape as logits).
+
+    Returns:
+        A tensor shaped like ``logits``, differentiable with respect to ``logits``.
+
+    >>> binary_concrete(torch.zeros(3), temperature=0.5, noise=torch.zeros(3))
+    tensor([0.5000, 0.5000, 0.5000])
+    >>> binary_concrete(torch.tensor([2.0]), hard=True, noise=torch.zeros(1))
+    tensor([1.])
+    """
+    logits = check_tensor("logits", logits)
+    temperature = check_positive_float("temperature", temperature)
+    if noise is None:
+        noise = logistic_noise(logits.shape, like=logits)
+    elif noise.shape != logits.shape:
+        raise ValueError(f"noise: expected shape {tuple(logits.shape)} like logits, got {tuple(noise.shape)}")
+    z = logits + noise
+    soft = torch.sigmoid(z / temperature)
+    if not hard:
+        return soft
+    # exactly 0/1 in value; d/dlogits is that of `soft`
+    return (z > 0).to(soft.dtype) + (soft - soft.detach())
+
+
+def logistic(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """:math:`z = \\ell + \\ln u - \\ln(1-u) \\sim \\mathrm{Logistic}(\\ell, 1)`; :math:`H(z) \\sim \\mathrm{Bernoulli}(\\sigma(\\ell))`.
+
+    >>> logistic(torch.zeros(2), torch.tensor([0.5, 0.75]))
+    tensor([0.0000, 1.0986])
+    """
+    return logits + torch.log(u) - torch.log1p(-u)
+
+
+def coupled_uniform(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """The uniform :math:`v` of :math:`z \\mid b` that the same :math:`u` implies.
+
+    With :math:`\\theta = \\sigma(\\ell)`, :math:`b = 1` iff :math:`u > 1-\\theta`; then
+    :math:`v = (u - (1-\\theta))/\\theta`, else :math:`v = u/(1-\\theta)`. Given :math:`b`, :math:`v` is
+    uniform on :math:`(0,1)`, and :func:`conditional_logistic` maps it back to :math:`z` itself.
+    The result carries no gradient: :math:`v` is noise.
+
+    >>> coupled_uniform(torch.zeros(1), torch.tensor([0.75]))  # theta = 1/2, b = 1
+    tensor([0.5000])
+    """
+    with torch.no_grad():
+        theta, one_minus_theta = torch.sigmoid(logits), torch.sigmoid(-logits)
+        one = u > one_minus_theta
+        v = torch.where(one, (u - one_minus_theta) / theta, u / one_minus_theta)
+        tiny = torch.finfo(v.dtype).eps
+        return v.clamp(tiny, 1 - tiny)
+
+
+def conditional_logistic(logits: torch.Tensor, b: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """Reparameterised :math:`\\tilde z \\sim p(z \\mid b)` from a uniform :math:`v`, differentiable in :math:`\\ell`:
+
+    :math:`\\tilde z = \\ln\\big(\\tfrac{v}{(1-v)(1-\\theta)} + 1\\big)` if :math:`b = 1`,
+    :math:`\\tilde z = -\\ln\\big(\\tfrac{1-v}{v\\,\\theta} + 1\\big)` if :math:`b = 0`, computed as softplus of
+    log-odds so that both branches and their gradients stay finite however large :math:`|\\ell|` is.
+
+    >>> ell, u = torch.tensor([0.3]), torch.tensor([0.8])
+    >>> z = logistic(ell, u)
+    >>> torch.allclose(conditional_logistic(ell, (z > 0).float(), coupled_uniform(ell, u)), z)
+    True
+    """
+    log_ratio = torch.log(v) - torch.log1p(-v)
+    positive = F.softplus(log_ratio + F.softplus(logits))  # ln(1 + v / ((1 - v)(1 - theta)))
+    negative = -F.softplus(F.softplus(-logits) - log_ratio)  # -ln(1 + (1 - v) / (v theta))
+    return torch.where(b > 0.5, positive, negative)

@@ -1,0 +1,29 @@
+"""Learning: the one training loop, gradient estimators for binary samples, objectives for
+energy-based models (likelihood by sampling, NCE), the ELBO trainer of sigmoid belief networks,
+variational free energies and teacher–student learning."""
+
+from . import estimators, free_energy, teacher_student
+from .elbo import ElboTrainer, LatentSample, train_sbn
+from .estimators import GradientEstimate
+from .nce import EmpiricalNegatives, NoiseContrastive
+from .negative_phase import ExactLikelihood, GibbsLikelihood, contrastive_divergence_loss
+from .training import History, fit, random_batches, train_on_data
+
+__all__ = [
+    "ElboTrainer",
+    "EmpiricalNegatives",
+    "ExactLikelihood",
+    "GibbsLikelihood",
+    "GradientEstimate",
+    "History",
+    "LatentSample",
+    "NoiseContrastive",
+    "contrastive_divergence_loss",
+    "estimators",
+    "fit",
+    "free_energy",
+    "random_batches",
+    "teacher_student",
+    "train_on_data",
+    "train_sbn",
+]

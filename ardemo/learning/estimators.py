@@ -1,0 +1,223 @@
+"""Gradient estimators for :math:`\\nabla_\\ell\\,\\mathbb{E}_{b \\sim \\mathrm{Bernoulli}(\\sigma(\\ell))}[f(b)]`.
+
+Each row of ``logits`` (shape ``(batch, d)``) gets one sample :math:`b`; ``f`` maps a
+``(batch, d)`` tensor to ``(batch,)`` values (for the relaxed estimators it must accept values in
+:math:`(0,1)` and be differentiable). Every estimator returns per-row gradients shaped like
+``logits``, and takes the uniforms ``u`` (shape of ``logits``) so that estimators can be compared
+on common random numbers. All share one signature, ``estimator(f, logits, *, u=..., baseline=..., ...)``
+(keyword-only after ``f`` and ``logits``), and return a :class:`GradientEstimate`.
+
+With :math:`z = \\ell + \\ln\\frac{u}{1-u}` and :math:`b = H(z)`:
+
+* REINFORCE: :math:`(f(b) - c)\\,(b - \\sigma(\\ell))` with a baseline :math:`c`;
+* Concrete: :math:`\\nabla_\\ell f(\\sigma(z/\\lambda))` (biased);
+* REBAR (Tucker et al. 2017): :math:`[f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))](b - \\sigma(\\ell))
+  + \\eta\\nabla_\\ell f(\\sigma_\\lambda(z)) - \\eta\\nabla_\\ell f(\\sigma_\\lambda(\\tilde z))`, where
+  :math:`\\tilde z \\sim p(z \\mid b)` is reparameterised by a uniform :math:`v` coupled to :math:`u`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+from ..core.validation import check_positive_float, check_tensor
+from ..distributions.relaxed import conditional_logistic, coupled_uniform, logistic, open_uniform
+
+Objective = Callable[[torch.Tensor], torch.Tensor]
+
+
+def _check_logits(logits: object) -> torch.Tensor:
+    logits = check_tensor("logits", logits)
+    if logits.dim() != 2:
+        raise ValueError(f"logits: expected shape (batch, d), got {tuple(logits.shape)}")
+    if not bool(torch.isfinite(logits).all()):
+        raise ValueError("logits: expected finite values, found NaN or infinity")
+    return logits
+
+
+def _uniforms(logits: torch.Tensor, u: torch.Tensor | None, name: str = "u") -> torch.Tensor:
+    if u is None:
+        u = open_uniform(logits.shape, like=logits)
+    u = check_tensor(name, u)
+    if u.shape != logits.shape:
+        raise ValueError(f"{name}: expected shape {tuple(logits.shape)} like logits, got {tuple(u.shape)}")
+    if not bool(((u > 0) & (u < 1)).all()):
+        raise ValueError(f"{name}: expected uniforms strictly inside (0, 1)")
+    return u
+
+
+def _check_temperature(temperature: float | torch.Tensor) -> float | torch.Tensor:
+    if isinstance(temperature, torch.Tensor) and temperature.requires_grad:
+        if not bool((temperature > 0).all()):
+            raise ValueError(f"temperature: expected > 0, got {temperature.detach().tolist()}")
+        return temperature
+    return check_positive_float("temperature", temperature)
+
+
+def _values(f: Objective, x: torch.Tensor) -> torch.Tensor:
+    out = f(x)
+    if not isinstance(out, torch.Tensor) or out.shape != x.shape[:1]:
+        got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+        raise ValueError(f"f: expected one value per row, shape ({x.shape[0]},), got {got}")
+    return out
+
+
+class GradientEstimate(NamedTuple):
+    """What every estimator returns: the per-row ``gradient`` (shaped like ``logits``), ``values``, the
+    learning signal :math:`f` per row at the point the estimator evaluated it (the hard sample :math:`b`,
+    or the relaxed sample for Concrete), and ``control``, :math:`f(\\sigma_\\lambda(\\tilde z))` for REBAR
+    (``None`` otherwise). ``values`` and ``control`` carry no gradient; they are what a baseline is
+    trained on.
+
+    >>> est = GradientEstimate(torch.zeros(2, 1), torch.ones(2))
+    >>> gradient, values, control = est
+    >>> control is None
+    True
+    """
+
+    gradient: torch.Tensor
+    values: torch.Tensor
+    control: torch.Tensor | None = None
+
+
+def reinforce(
+    f: Objective,
+    logits: torch.Tensor,
+    *,
+    u: torch.Tensor | None = None,
+    baseline: float | torch.Tensor = 0.0,
+) -> GradientEstimate:
+    """Score-function estimate :math:`(f(b) - c)(b - \\sigma(\\ell))`; ``baseline`` :math:`c` is a number or
+    one per row.
+
+    >>> est = reinforce(lambda b: b.sum(-1), torch.zeros(4, 2), u=torch.full((4, 2), 0.75))
+    >>> est.gradient
+    tensor([[1., 1.],
+            [1., 1.],
+            [1., 1.],
+            [1., 1.]])
+    """
+    logits = _check_logits(logits)
+    u = _uniforms(logits, u)
+    with torch.no_grad():
+        b = (logistic(logits, u) > 0).to(logits.dtype)
+        values = _values(f, b)
+        estimate = (values - baseline).reshape(-1, 1) * (b - torch.sigmoid(logits))
+    return GradientEstimate(estimate, values)
+
+
+def concrete(
+    f: Objective,
+    logits: torch.Tensor,
+    *,
+    u: torch.Tensor | None = None,
+    temperature: float = 0.5,
+) -> GradientEstimate:
+    """Concrete (Gumbel-softmax) estimate :math:`\\nabla_\\ell f(\\sigma(z/\\lambda))`: low variance, biased.
+
+    >>> concrete(lambda s: s.sum(-1), torch.zeros(1, 2), u=torch.full((1, 2), 0.5)).gradient
+    tensor([[0.5000, 0.5000]])
+    """
+    logits = _check_logits(logits)
+    temperature = _check_temperature(temperature)
+    u = _uniforms(logits, u)
+    with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
+        ell = logits.detach().requires_grad_()
+        soft = torch.sigmoid(logistic(ell, u) / temperature)
+        values = _values(f, soft)
+        (grad,) = torch.autograd.grad(values.sum(), ell)
+    return GradientEstimate(grad, values.detach())
+
+
+def _relaxed_pair(
+    ell: torch.Tensor, u: torch.Tensor, v: torch.Tensor | None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """:math:`b = H(z)`, :math:`z` and :math:`\\tilde z \\sim p(z \\mid b)` from ``v`` (default: coupled to ``u``)."""
+    z = logistic(ell, u)
+    b = (z > 0).to(ell.dtype).detach()
+    return b, z, conditional_logistic(ell, b, coupled_uniform(ell, u) if v is None else v)
+
+
+def rebar_values(
+    f: Objective,
+    logits: torch.Tensor,
+    *,
+    u: torch.Tensor | None = None,
+    v: torch.Tensor | None = None,
+    temperature: float | torch.Tensor = 0.5,
+    hard_f: Objective | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """:math:`f(b)` and :math:`f(\\sigma_\\lambda(\\tilde z))` per row, without gradient (``hard_f(b)``
+    in place of :math:`f(b)` when given; see :func:`rebar`): the ``values`` and ``control`` that
+    :func:`rebar` returns, computed before it, to build a baseline.
+
+    REBAR's learning signal is :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))`; a baseline
+    :math:`c(x) - \\eta\\,\\tilde c(x)` built from predictions of each part stays centred while :math:`\\eta` changes.
+
+    >>> hard, control = rebar_values(lambda s: s.sum(-1), torch.zeros(1, 2), u=torch.full((1, 2), 0.75))
+    >>> hard
+    tensor([2.])
+    """
+    logits = _check_logits(logits)
+    temperature = _check_temperature(temperature)
+    u = _uniforms(logits, u)
+    v = None if v is None else _uniforms(logits, v, "v")
+    with torch.no_grad():
+        b, _, z_tilde = _relaxed_pair(logits, u, v)
+        return _values(f if hard_f is None else hard_f, b), _values(f, torch.sigmoid(z_tilde / temperature))
+
+
+def rebar(
+    f: Objective,
+    logits: torch.Tensor,
+    *,
+    u: torch.Tensor | None = None,
+    baseline: float | torch.Tensor = 0.0,
+    v: torch.Tensor | None = None,
+    eta: float | torch.Tensor = 1.0,
+    temperature: float | torch.Tensor = 0.5,
+    hard_f: Objective | None = None,
+    create_graph: bool = False,
+) -> GradientEstimate:
+    """REBAR estimate (see the module docstring); unbiased for every ``eta`` and ``temperature``.
+
+    ``baseline`` (a number or one per row) is subtracted from the learning signal
+    :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` (see :func:`rebar_values`), which it should predict;
+    it may depend on ``eta`` (then ``create_graph`` differentiates through it).
+
+    ``v`` are the uniforms of :math:`\\tilde z`; by default they are coupled to ``u``
+    (:func:`~ardemo.coupled_uniform`), so that :math:`\\tilde z = z` in value.
+    Independent ones also give an unbiased estimate.
+
+    ``hard_f``, when given, replaces :math:`f` at the discrete sample :math:`b` only: the estimate is
+    then unbiased for :math:`\\nabla_\\ell\\,\\mathbb{E}[\\mathrm{hard\\_f}(b)]`, with ``f`` a continuous
+    control variate that need not equal ``hard_f`` at binary points (in a two-layer network: the
+    relaxed second layer inside ``f``, the sampled one inside ``hard_f``).
+
+    With ``create_graph=True`` the result is differentiable in ``eta`` and ``temperature``
+    (tensors with ``requires_grad``), so :math:`\\sum \\hat g^2` can be minimised over them:
+    since the mean does not depend on them, that minimises the variance.
+
+    >>> est = rebar(lambda s: s.sum(-1), torch.zeros(1, 2), u=torch.full((1, 2), 0.75), eta=0.0)
+    >>> est.gradient, est.values  # eta = 0: REINFORCE
+    (tensor([[1., 1.]]), tensor([2.]))
+    """
+    logits = _check_logits(logits)
+    temperature = _check_temperature(temperature)
+    u = _uniforms(logits, u)
+    v = None if v is None else _uniforms(logits, v, "v")
+    with torch.no_grad():
+        f_hard = _values(f if hard_f is None else hard_f, (logistic(logits, u) > 0).to(logits.dtype))
+    with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
+        ell = logits.detach().requires_grad_()
+        b, z, z_tilde = _relaxed_pair(ell, u, v)
+        f_soft = _values(f, torch.sigmoid(z / temperature))
+        f_tilde = _values(f, torch.sigmoid(z_tilde / temperature))
+        (relaxed,) = torch.autograd.grad((f_soft - f_tilde).sum(), ell, create_graph=create_graph)
+    score = (b - torch.sigmoid(ell)).detach()
+    f_tilde_coefficient = f_tilde if create_graph else f_tilde.detach()
+    estimate = (f_hard - baseline - eta * f_tilde_coefficient).reshape(-1, 1) * score + eta * relaxed
+    return GradientEstimate(estimate, f_hard, f_tilde.detach())

@@ -1,0 +1,144 @@
+"""Variational free energy of a lattice model with an autoregressive :math:`q`:
+
+.. math::
+
+    F_q = \\mathbb{E}_{x\\sim q}[E(x) + \\ln q(x)] = F + \\mathrm{KL}(q\\|p) \\ge F = -\\ln Z,
+
+its score-function (REINFORCE) gradient
+:math:`\\nabla F_q = \\mathbb{E}_q[(E + \\ln q - b)\\,\\nabla\\ln q]` with a baseline :math:`b`, and the
+symmetrised mixture :math:`q_\\text{mix}(x) = \\frac1n\\sum_g q(g\\cdot x)` over random space-group elements.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..core.stats import standard_error
+from ..core.validation import check_int, check_positive_float, no_validation
+from ..models.pixelgnn import PixelGNN
+from .training import History, fit
+
+
+def _check_net(net: object) -> PixelGNN:
+    if not isinstance(net, PixelGNN):
+        raise TypeError(f"net: expected an ardemo.PixelGNN, got {type(net).__name__}")
+    return net
+
+
+def randmix(net: PixelGNN, x: torch.Tensor, mixtures: int) -> torch.Tensor:
+    """``mixtures`` random space-group images of each configuration, shape ``(batch, mixtures, size, ..., size)``."""
+    net = _check_net(net)
+    mixtures = check_int("mixtures", mixtures, minimum=1)
+    x = net.model.check("x", x)
+    lattice = net.model.lattice
+    perms = lattice.randperm(x.shape[0] * mixtures).to(x.device)
+    images = x.flatten(1).repeat_interleave(mixtures, 0).gather(1, perms)
+    return images.reshape(x.shape[0], mixtures, *lattice.shape)
+
+
+def log_mean_exp(log_w: torch.Tensor, correct: bool = True) -> torch.Tensor:
+    """:math:`\\ln\\frac1n\\sum_i w_i` over the last axis, plus (``correct``) the bin-statistics term
+    :math:`\\widehat{\\mathrm{var}}(w)/(2n\\bar w^2)` that removes its :math:`O(1/n)` bias as an
+    estimate of :math:`\\ln\\mathbb{E}[w]`."""
+    n = log_w.shape[-1]
+    top = log_w.max(-1, keepdim=True).values.detach()
+    w = (log_w - top).exp()
+    mean = w.mean(-1)
+    out = top.squeeze(-1) + mean.log()
+    if correct and n > 1:
+        out = out + w.var(-1) / (2 * n * mean**2)
+    return out
+
+
+def log_mixed_prob(net: PixelGNN, x: torch.Tensor, mixtures: int, correct: bool = True) -> torch.Tensor:
+    """Estimate of :math:`\\ln q_\\text{sym}(x) = \\ln \\frac1{|G|}\\sum_{g\\in G} q(g\\cdot x)` from ``mixtures``
+    random elements, with the bin-statistics correction; ``mixtures = 1`` is :math:`\\ln q(x)` itself."""
+    net = _check_net(net)
+    mixtures = check_int("mixtures", mixtures, minimum=1)
+    if mixtures == 1:
+        return net.log_prob(x)
+    images = randmix(net, x, mixtures)
+    log_q = net.log_prob(images.flatten(0, 1)).reshape(x.shape[0], mixtures)
+    return log_mean_exp(log_q, correct)
+
+
+def free_energy_loss(
+    net: PixelGNN, batch: int, mixtures: int = 1, correct: bool = True, beta: float = 1.0
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """REINFORCE surrogate and the per-sample estimates :math:`f(x) = \\beta E(x) + \\ln q_\\text{mix}(x)`.
+
+    The surrogate :math:`\\overline{(f - \\bar f)\\ln q}` has gradient
+    :math:`\\frac1B\\sum (f_i - \\bar f)\\nabla\\ln q(x_i)`, which estimates
+    :math:`(1 - \\tfrac1B)\\nabla F_q` (the batch-mean baseline only rescales it). ``beta`` scales the
+    energy (an inverse temperature, for annealing).
+    """
+    net = _check_net(net)
+    batch = check_int("batch", batch, minimum=2)
+    beta = check_positive_float("beta", beta)
+    x = net.sample(batch)
+    log_q = net.log_prob(x)
+    with torch.no_grad():
+        log_mix = log_q.detach() if mixtures == 1 else log_mixed_prob(net, x, mixtures, correct)
+        f = beta * net.model.energy(x) + log_mix
+    return ((f - f.mean()) * log_q).mean(), f
+
+
+def train(
+    net: PixelGNN,
+    steps: int,
+    batch: int = 1000,
+    lr: float = 0.02,
+    mixtures: int = 1,
+    optimizer: torch.optim.Optimizer | None = None,
+    history: History | None = None,
+    anneal: int = 0,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    progress: bool = False,
+) -> History:
+    """Minimise :math:`F_q` (or its mixture version) with :func:`~ardemo.fit` (Adam unless ``optimizer``
+    is given); records every step's ``free_energy`` (the batch mean of :math:`f`) and its standard
+    ``error``, and returns (and extends) the history.
+
+    ``anneal > 0`` ramps the energy's weight linearly from 0.2 to 1 over the first ``anneal`` steps
+    (training starts hot, which keeps :math:`q` from collapsing onto the ground states early); the
+    recorded values are then those of the ramped objective. Annealing counts from the history's
+    ``total_steps``, so training in chunks continues the ramp; ``scheduler`` is stepped after every step.
+    """
+    net = _check_net(net)
+    steps = check_int("steps", steps, minimum=0)
+    lr = check_positive_float("lr", lr)
+    anneal = check_int("anneal", anneal, minimum=0)
+    optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
+
+    def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        beta = 0.2 + 0.8 * step / anneal if step < anneal else 1.0
+        loss, f = free_energy_loss(net, batch, mixtures, beta=beta)
+        return loss, {"free_energy": f.mean().item(), "error": standard_error(f).item()}
+
+    with no_validation():  # the samples come from the model itself: no value checks in the loop
+        return fit(
+            objective,
+            optimizer,
+            steps,
+            scheduler=scheduler,
+            every=1,
+            record_start=False,
+            history=history,
+            progress=progress,
+            description="free energy",
+        )
+
+
+@torch.no_grad()
+def estimate_free_energy(
+    net: PixelGNN, samples: int, mixtures: int = 1, batch: int = 10_000, correct: bool = True
+) -> tuple[float, float]:
+    """Monte Carlo :math:`F_q` (or the mixture's) from ``samples`` draws: mean and standard error."""
+    net = _check_net(net)
+    samples = check_int("samples", samples, minimum=2)
+    values = []
+    for start in range(0, samples, batch):
+        x = net.sample(min(batch, samples - start))
+        values.append(net.model.energy(x).double() + log_mixed_prob(net, x, mixtures, correct).double())
+    f = torch.cat(values)
+    return f.mean().item(), standard_error(f).item()

@@ -1,0 +1,92 @@
+"""Maximum-likelihood objectives for a :class:`~ardemo.BoltzmannMachine`, by how they get
+the negative phase :math:`\\mathbb{E}_p[\\nabla E]`.
+
+Each objective is called as ``objective(model, batch)`` and returns a scalar whose gradient is
+(an estimate of) :math:`-\\nabla\\,\\overline{\\ln p(x)}` over the batch:
+
+* :class:`ExactLikelihood`: :math:`-\\overline{\\ln p}` with :math:`\\ln Z` by enumeration (small models).
+* :class:`GibbsLikelihood`: :math:`\\overline{E(x_\\text{data})} - \\overline{E(x_\\text{model})}`, the model
+  samples from Gibbs chains started fresh (uniform noise), at the batch (contrastive divergence,
+  CD-k) or where the previous step left them (persistent CD / stochastic maximum likelihood).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..core.validation import check_int
+from ..models.boltzmann import BoltzmannMachine
+from ..models.rbm import GaussianBernoulliRBM
+
+INITS = ("fresh", "data", "persistent")
+
+
+class ExactLikelihood:
+    """Exact negative log-likelihood :math:`-\\overline{\\ln p(x)}` (enumeration, in the batch's dtype).
+
+    >>> from ardemo import BoltzmannMachine
+    >>> m, x = BoltzmannMachine(3), torch.ones(2, 3)
+    >>> torch.allclose(ExactLikelihood()(m, x), -m.log_prob(x).mean())
+    True
+    """
+
+    def __call__(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
+        return -model.log_prob(batch, dtype=batch.dtype).mean()
+
+    def __repr__(self) -> str:
+        return "ExactLikelihood()"
+
+
+class GibbsLikelihood:
+    """Negative phase from ``sweeps`` Gibbs sweeps of ``chains`` chains.
+
+    Args:
+        init: ``"fresh"`` (uniform random start every step), ``"data"`` (start at the batch:
+            CD-k, ``chains`` is then the batch size) or ``"persistent"`` (continue the chains
+            of the previous step: PCD / SML).
+        sweeps: :math:`k`, Gibbs sweeps per step.
+        chains: number of chains for ``"fresh"`` and ``"persistent"``.
+
+    >>> from ardemo import BoltzmannMachine
+    >>> objective = GibbsLikelihood("persistent", sweeps=1, chains=10)
+    >>> objective(BoltzmannMachine(3), torch.ones(4, 3)).shape, objective.state.shape
+    (torch.Size([]), torch.Size([10, 3]))
+    """
+
+    def __init__(self, init: str = "persistent", sweeps: int = 1, chains: int = 100) -> None:
+        if init not in INITS:
+            raise ValueError(f"init: expected one of {INITS}, got {init!r}")
+        self.init = init
+        self.sweeps = check_int("sweeps", sweeps, minimum=1)
+        self.chains = check_int("chains", chains, minimum=1)
+        self.state: torch.Tensor | None = None
+
+    def __repr__(self) -> str:
+        return f"GibbsLikelihood(init={self.init!r}, sweeps={self.sweeps}, chains={self.chains})"
+
+    def start(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
+        """Where this step's chains begin."""
+        if self.init == "data":
+            return batch
+        if self.init == "persistent" and self.state is not None:
+            return self.state
+        return torch.bernoulli(torch.full((self.chains, model.n_units), 0.5, device=batch.device, dtype=batch.dtype))
+
+    def __call__(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
+        negatives = model.gibbs(self.start(model, batch), self.sweeps)
+        self.state = negatives
+        return model.energy(batch).mean() - model.energy(negatives).mean()
+
+
+def contrastive_divergence_loss(
+    model: GaussianBernoulliRBM, data: torch.Tensor, negatives: torch.Tensor
+) -> torch.Tensor:
+    """Surrogate whose gradient is the CD/PCD estimate of :math:`-\\nabla \\ln p`:
+    :math:`\\overline{F(x_\\text{data})} - \\overline{F(x_\\text{model})}` with ``negatives`` held fixed.
+
+    >>> from ardemo import GaussianBernoulliRBM
+    >>> rbm, x = GaussianBernoulliRBM(2, 3), torch.randn(5, 2)
+    >>> contrastive_divergence_loss(rbm, x, x).item()  # no gradient when the negatives are the data
+    0.0
+    """
+    return model.free_energy(data).mean() - model.free_energy(negatives.detach()).mean()

@@ -1,0 +1,23 @@
+"""Models: every one a :class:`~ardemo.ProbabilisticModel` (``sample(shape)``, ``log_prob``,
+``event_shape``, ``validate_args``)."""
+
+from .autoregressive import AutoregressiveLinear, AutoregressiveModel
+from .boltzmann import BoltzmannMachine, gibbs_sweep, gibbs_sweep_loop
+from .mixture import SymmetrizedMixture
+from .pixelgnn import PixelGNN
+from .rbm import GaussianBernoulliRBM
+from .sbn import SigmoidBeliefNetwork
+from .symmetry import SpinFlipSymmetric
+
+__all__ = [
+    "AutoregressiveLinear",
+    "AutoregressiveModel",
+    "BoltzmannMachine",
+    "GaussianBernoulliRBM",
+    "PixelGNN",
+    "SigmoidBeliefNetwork",
+    "SpinFlipSymmetric",
+    "SymmetrizedMixture",
+    "gibbs_sweep",
+    "gibbs_sweep_loop",
+]

@@ -1,0 +1,164 @@
+"""The package's shape: subpackages by kind, imports that run one way, a deliberate public API,
+declared dependencies, docstrings with examples, and no dependence on the repository's layout."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import pathlib
+import re
+import subprocess
+import sys
+
+import pytest
+import tomllib
+
+import ardemo
+
+PACKAGE = pathlib.Path(ardemo.__file__).parent
+ROOT = PACKAGE.parent
+
+# Each subpackage may import only from subpackages of a lower or equal rank (equal: within itself).
+RANKS = {
+    "core": 0,
+    "distributions": 1,
+    "data": 1,
+    "lattices": 2,
+    "exact": 3,
+    "models": 4,
+    "sampling": 5,
+    "learning": 6,
+    "experiments": 7,
+    "book": 7,
+}
+
+
+def _modules():
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PACKAGE)
+        if len(rel.parts) > 1:
+            yield rel.parts[0], path
+
+
+def _imported_subpackages(path: pathlib.Path, subpackage: str) -> set[str]:
+    """The ardemo subpackages a module imports (relative or absolute imports)."""
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom):
+            if node.level == 1:
+                target = subpackage
+            elif node.level == 2:
+                target = (node.module or "").split(".")[0]
+            elif node.level == 0 and (node.module or "").startswith("ardemo"):
+                parts = node.module.split(".")
+                target = parts[1] if len(parts) > 1 else "ardemo"
+            else:
+                continue
+            out.add(target)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("ardemo"):
+                    parts = alias.name.split(".")
+                    out.add(parts[1] if len(parts) > 1 else "ardemo")
+    return out
+
+
+def test_every_subpackage_has_a_rank():
+    found = {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()}
+    assert found == set(RANKS), f"subpackages without a rank (or ranks without a folder): {found ^ set(RANKS)}"
+    assert not [p.name for p in PACKAGE.glob("*.py") if p.name != "__init__.py"], "modules belong in subpackages"
+
+
+@pytest.mark.parametrize("subpackage,path", list(_modules()), ids=lambda v: str(v))
+def test_imports_run_one_way(subpackage, path):
+    for target in _imported_subpackages(path, subpackage):
+        assert target != "ardemo", f"{path.name} imports the top-level package (a circle)"
+        assert RANKS[target] < RANKS[subpackage] or target == subpackage, (
+            f"{subpackage}/{path.name} imports {target}: a {subpackage} module may only use lower layers "
+            f"({[k for k, v in RANKS.items() if v < RANKS[subpackage]]})"
+        )
+
+
+def test_the_checker_catches_a_backward_import(tmp_path):
+    bad = tmp_path / "bad.py"
+    bad.write_text("from ..learning.training import fit\n")
+    assert "learning" in _imported_subpackages(bad, "models")
+
+
+def test_public_api_is_exported_and_documented():
+    """Every name in ardemo.__all__ exists, and the API page documents every public class and function."""
+    api = (ROOT / "book" / "api.md").read_text()
+    missing = []
+    for name in ardemo.__all__:
+        obj = getattr(ardemo, name)
+        if inspect.isclass(obj) or inspect.isfunction(obj):
+            qual = f"{obj.__module__}.{obj.__qualname__}"
+            if qual not in api and f"ardemo.{name}" not in api:
+                missing.append(qual)
+    assert not missing, f"not on the API page: {missing}"
+
+
+def _public_callables():
+    seen = set()
+    for name in ardemo.__all__:
+        obj = getattr(ardemo, name)
+        if (inspect.isclass(obj) or inspect.isfunction(obj)) and obj.__module__.startswith("ardemo"):
+            if id(obj) not in seen:
+                seen.add(id(obj))
+                yield name, obj
+
+
+@pytest.mark.parametrize("name,obj", list(_public_callables()), ids=lambda v: v if isinstance(v, str) else "")
+def test_every_public_class_and_function_has_an_example(name, obj):
+    """Its docstring (or, for a class, that of its module's class docstring) holds a doctest example."""
+    doc = inspect.getdoc(obj) or ""
+    assert doc, f"{name} has no docstring"
+    assert ">>>" in doc, f"{name}: the docstring has no example (>>>) for pytest --doctest-modules to run"
+
+
+def test_runtime_dependencies_are_declared():
+    """Every third-party package imported anywhere in ardemo is a declared dependency (or the optional
+    one that a function imports lazily and says so)."""
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.split(r"[<>=!\[ ]", d)[0].lower().replace("-", "_") for d in declared}
+    import_names = {"scikit_learn": "sklearn", "pyyaml": "yaml"}
+    provided = {import_names.get(n, n) for n in names}
+    stdlib = set(sys.stdlib_module_names)
+    used = set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                used |= {a.name.split(".")[0] for a in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                used.add(node.module.split(".")[0])
+    third_party = {u for u in used if u not in stdlib and u not in ("ardemo", "__future__")}
+    optional = {"IPython"}  # only inside the lab's helpers, in a notebook, where Jupyter is installed
+    assert third_party - optional <= provided, f"imported but not declared: {sorted(third_party - optional - provided)}"
+
+
+def test_every_module_imports_from_an_installed_copy(tmp_path):
+    """A copy of the package outside the repository imports every module and finds results files through
+    ARDEMO_RESULTS_DIR, not through the repository's layout."""
+    import shutil
+
+    shutil.copytree(PACKAGE, tmp_path / "site" / "ardemo", ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "r.json").write_text("{}")
+    code = (
+        "import importlib, pkgutil, ardemo; "
+        "[importlib.import_module(m.name) for m in pkgutil.walk_packages(ardemo.__path__, 'ardemo.') "
+        "if not m.name.endswith('__main__')]; "
+        "assert ardemo.__file__.startswith(%r), ardemo.__file__; "
+        "print(ardemo.results_file('r.json').read_text())" % str(tmp_path / "site")
+    )
+    env = {
+        "PYTHONPATH": str(tmp_path / "site"),
+        "ARDEMO_RESULTS_DIR": str(tmp_path / "results"),
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "{}"
+    env.pop("ARDEMO_RESULTS_DIR")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode != 0 and "ARDEMO_RESULTS_DIR" in out.stderr

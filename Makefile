@@ -22,7 +22,7 @@ ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   endif
 endif
 
-.PHONY: help install book test unit lint format nbval notebooks exercises lab bench clean
+.PHONY: help install book test unit lint format nbval notebooks exercises lab bench experiments clean
 
 help:
 	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
@@ -32,6 +32,7 @@ help:
 	@echo "make exercises  student edition: notebooks without solutions + HTML book ($(BUILD)/student)"
 	@echo "make lab        JupyterLab on book/ (chapters open as notebooks; LAB_ARGS=... passes options)"
 	@echo "make bench      benchmarks"
+	@echo "make experiments  regenerate every results file in book/data (hours on a CPU; see the README)"
 	@echo "make clean      remove build outputs (keeps .venv)"
 
 # (Re)install when the venv is missing or pyproject.toml changed.
@@ -106,6 +107,10 @@ bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_sampling.py
 	$(PY) tests/benchmarks/bench_pixelgnn.py
 	$(PY) tests/benchmarks/bench_gibbs.py
+
+# every results file in book/data, run again with the command it records (needs a clean tree)
+experiments: $(STAMP)
+	$(PY) -m ardemo.experiments regenerate $(EXPERIMENT_ARGS)
 
 clean:
 	rm -rf $(BUILD) book/_build .pytest_cache

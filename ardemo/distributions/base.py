@@ -147,7 +147,7 @@ class ProbabilisticModel(nn.Module):
         raise NotImplementedError
 
     def rsample(self, sample_shape: SampleShape = torch.Size(), **kwargs) -> torch.Tensor:
-        """Reparameterised samples (only where :attr:`has_rsample`)."""
+        """Reparameterised samples (only where ``has_rsample``)."""
         raise NotImplementedError(f"{type(self).__name__} has no reparameterised sampler (has_rsample is False)")
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:

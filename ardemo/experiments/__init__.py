@@ -1,5 +1,32 @@
-"""Long runs that write results files, ``python -m ardemo.experiments``; chapters only read the files."""
+"""Long runs that write results files: ``python -m ardemo.experiments``. Chapters only read the files.
 
-from .pixelgnn import ENV_RESULTS_DIR, main, results_dir, results_file
+Each experiment is registered under a name (:func:`register`) with typed settings; a run records its
+provenance, checkpoints, resumes, and writes its results file atomically; a replay re-runs the first
+steps of a committed file and compares.
+"""
 
-__all__ = ["ENV_RESULTS_DIR", "main", "results_dir", "results_file"]
+from . import pixelgnn  # noqa: F401  (registers its experiments)
+from .cli import main, make_settings, run_experiment
+from .registry import REGISTRY, Experiment, Interrupted, Outcome, Run, register
+from .replay import ReplayMismatch, ReplayReport, replay
+from .results import ENV_RESULTS_DIR, FORMAT, read, results_dir, results_file
+
+__all__ = [
+    "ENV_RESULTS_DIR",
+    "Experiment",
+    "FORMAT",
+    "Interrupted",
+    "Outcome",
+    "REGISTRY",
+    "ReplayMismatch",
+    "ReplayReport",
+    "Run",
+    "main",
+    "make_settings",
+    "read",
+    "register",
+    "replay",
+    "results_dir",
+    "results_file",
+    "run_experiment",
+]

@@ -1,5 +1,5 @@
-"""``python -m ardemo.experiments``: see :mod:`ardemo.experiments.pixelgnn`."""
+"""``python -m ardemo.experiments``: see :mod:`ardemo.experiments.cli`."""
 
-from .pixelgnn import main
+from .cli import main
 
 raise SystemExit(main())

@@ -94,10 +94,11 @@ def train(
     anneal: int = 0,
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     progress: bool = False,
+    every: int = 1,
 ) -> History:
     """Minimise :math:`F_q` (or its mixture version) with :func:`~ardemo.fit` (Adam unless ``optimizer``
-    is given); records every step's ``free_energy`` (the batch mean of :math:`f`) and its standard
-    ``error``, and returns (and extends) the history.
+    is given); records the ``free_energy`` (the batch mean of :math:`f`) and its standard ``error`` of
+    every ``every``-th step, and returns (and extends) the history.
 
     ``anneal > 0`` ramps the energy's weight linearly from 0.2 to 1 over the first ``anneal`` steps
     (training starts hot, which keeps :math:`q` from collapsing onto the ground states early); the
@@ -121,7 +122,7 @@ def train(
             optimizer,
             steps,
             scheduler=scheduler,
-            every=1,
+            every=every,
             record_start=False,
             history=history,
             progress=progress,

@@ -102,7 +102,7 @@ class AutoregressiveModel(ProbabilisticModel):
         features: number of binary sites :math:`n`.
         depth: number of masked linear layers.
         nonlinearity: name of the ``torch.nn`` activation between layers (default ``"ReLU"``).
-        validate_args: check inputs of :meth:`log_prob` (default: the library's setting).
+        validate_args: check inputs of :meth:`~ardemo.ProbabilisticModel.log_prob` (default: the library's setting).
 
     >>> model = AutoregressiveModel(3, depth=2)
     >>> model.sample((4, 2)).shape

@@ -132,7 +132,7 @@ class BoltzmannMachine(EnergyBasedModel):
 
     def check(self, name: str, x: object) -> torch.Tensor:
         """Validate a batch of configurations: floating point, shape ``(..., n)``, entries 0/1 (the values
-        only while :attr:`validate_args` is on)."""
+        only while :attr:`~ardemo.ProbabilisticModel.validate_args` is on)."""
         x = check_last_dim(name, check_tensor(name, x), self.n_units, "units")
         if self.validate_args:
             check_binary(name, x)

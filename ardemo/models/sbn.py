@@ -96,7 +96,7 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
         return torch.Size([self.n_visible])
 
     def check(self, x: object) -> torch.Tensor:
-        """Validate data of shape ``(..., n_visible)`` (binary, while :attr:`validate_args` is on)."""
+        """Validate data of shape ``(..., n_visible)`` (binary, while :attr:`~ardemo.ProbabilisticModel.validate_args` is on)."""
         x = check_last_dim("x", check_tensor("x", x), self.n_visible, "pixels")
         if self.validate_args:
             check_binary("x", x)

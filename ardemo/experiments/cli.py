@@ -1,0 +1,311 @@
+"""``python -m ardemo.experiments``: list, run, replay and regenerate the registered long runs.
+
+    python -m ardemo.experiments list
+    python -m ardemo.experiments run NAME [--SETTING VALUE ...] [--device D] [--out PATH] [--resume]
+    python -m ardemo.experiments replay FILE [FILE ...]
+    python -m ardemo.experiments regenerate [FILE ...]
+
+``run NAME --help`` lists the experiment's settings with their defaults. Every argument is checked
+before any training starts; a run writes its results file only when it has finished, atomically.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import math
+import shlex
+import sys
+import time
+import typing
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..core.runtime import device as default_device
+from . import results as R
+from .registry import REGISTRY, Experiment, Outcome, Run, finite
+
+DEFAULT_CHECKPOINTS = Path("build") / "experiments"
+
+
+def _field_types(settings: type) -> dict[str, Any]:
+    hints = typing.get_type_hints(settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(settings)}
+
+
+def _parser_for(experiment: Experiment) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m ardemo.experiments run {experiment.name}",
+        description=f"{experiment.summary}. Cost: {experiment.cost}.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    group = parser.add_argument_group("settings (all recorded in the results file)")
+    defaults = experiment.defaults()
+    for name, kind in _field_types(experiment.settings).items():
+        flag = "--" + name.replace("_", "-")
+        default = getattr(defaults, name)
+        if typing.get_origin(kind) is tuple:
+            group.add_argument(flag, type=typing.get_args(kind)[0], nargs="+", default=list(default), metavar="N")
+        else:
+            group.add_argument(flag, type=kind, default=default)
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: ardemo.device()")
+    parser.add_argument("--out", type=Path, required=True, help="the results file (JSON) to write")
+    parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint of these settings")
+    parser.add_argument("--allow-dirty", action="store_true", help="run from a tree with uncommitted changes")
+    parser.add_argument(
+        "--checkpoint-dir",
+        type=Path,
+        default=None,
+        help=f"where checkpoints go (default: {DEFAULT_CHECKPOINTS}/<name of --out>)",
+    )
+    parser.add_argument("--checkpoint-minutes", type=float, default=5.0, help="minutes between checkpoints")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    return parser
+
+
+def make_settings(experiment: Experiment, values: dict[str, Any]) -> Any:
+    """The experiment's settings from ``values`` (names as in its dataclass), type-checked: an unknown
+    name, a value of the wrong type or out of range is a ``ValueError`` naming it."""
+    types = _field_types(experiment.settings)
+    unknown = sorted(set(values) - set(types))
+    if unknown:
+        raise ValueError(f"settings: {experiment.name} has no setting {unknown}; its settings: {sorted(types)}")
+    clean = {}
+    for name, value in values.items():
+        kind = types[name]
+        if typing.get_origin(kind) is tuple:
+            inner = typing.get_args(kind)[0]
+            if not isinstance(value, (list, tuple)) or not all(_is(inner, v) for v in value):
+                raise ValueError(f"{name}: expected a list of {inner.__name__}, got {value!r}")
+            clean[name] = tuple(inner(v) for v in value)
+        else:
+            if not _is(kind, value):
+                raise ValueError(f"{name}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
+            clean[name] = kind(value)
+    return experiment.settings(**clean)
+
+
+def _is(kind: type, value: Any) -> bool:
+    if isinstance(value, bool):
+        return kind is bool
+    if kind is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, kind)
+
+
+def command_for(experiment: Experiment, settings: Any, out: Path) -> str:
+    """The command that regenerates a run, with every setting spelled out."""
+    parts = ["python", "-m", "ardemo.experiments", "run", experiment.name]
+    for name, value in dataclasses.asdict(settings).items():
+        parts.append("--" + name.replace("_", "-"))
+        parts += (
+            [str(v) for v in value]
+            if isinstance(value, (list, tuple))
+            else [repr(value) if isinstance(value, float) else str(value)]
+        )
+    parts += ["--out", str(out)]
+    return shlex.join(parts)
+
+
+def _device(name: str | None) -> torch.device:
+    if name is None:
+        return default_device()
+    try:
+        dev = torch.device(name)
+    except RuntimeError:
+        raise ValueError(f"--device: expected a device name such as 'cpu' or 'cuda:0', got {name!r}") from None
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"--device: {name!r}, but this machine has no CUDA device")
+    return dev
+
+
+def record_for(
+    experiment: Experiment,
+    settings: Any,
+    outcome: Outcome,
+    out: Path,
+    dev: torch.device,
+    commit: str,
+    dirty: bool,
+    started: str,
+    wall: float,
+) -> dict:
+    """The results file's content."""
+    log = outcome.log
+    return {
+        "format": R.FORMAT,
+        "experiment": experiment.name,
+        "summary": experiment.summary,
+        "settings": dataclasses.asdict(settings),
+        "command": command_for(experiment, settings, out) + (" --allow-dirty" if dirty else ""),
+        "data": getattr(outcome, "data", None),
+        "provenance": {
+            "commit": commit,
+            "dirty": dirty,
+            "torch": torch.__version__,
+            "python": sys.version.split()[0],
+            "device": R.device_name(dev),
+            "device_type": dev.type,
+            "seed": getattr(settings, "seed", None),
+            "started": started,
+            "wall_seconds": round(wall, 1),
+            "train_seconds": round(log.seconds, 1),
+            "steps_per_second": round(log.total_steps / log.seconds, 4) if log.seconds > 0 else None,
+        },
+        "replay": {"steps": experiment.replay_steps, "metrics": experiment.metrics},
+        "log": {"steps": log.steps, "metrics": {k: [finite(v) for v in col] for k, col in log.metrics.items()}},
+        "final": {
+            k: {"value": finite(v), "stderr": None if e is None else finite(e)} for k, (v, e) in outcome.final.items()
+        },
+    }
+
+
+def run_experiment(
+    name: str,
+    values: dict[str, Any],
+    out: Path,
+    *,
+    device: str | None = None,
+    resume: bool = False,
+    allow_dirty: bool = False,
+    checkpoint_dir: Path | None = None,
+    checkpoint_minutes: float = 5.0,
+    progress: bool = False,
+    stop_after: int | None = None,
+    interrupt: bool = False,
+) -> dict:
+    """Check everything, run the experiment, write its results file atomically; returns the record."""
+    if name not in REGISTRY:
+        raise ValueError(f"name: no experiment {name!r}; registered: {sorted(REGISTRY)}")
+    experiment = REGISTRY[name]
+    settings = make_settings(experiment, values)
+    out = R.check_writable(Path(out))
+    dev = _device(device)
+    commit, dirty = R.git_commit()
+    if dirty and not allow_dirty:
+        raise ValueError(
+            "the working tree has uncommitted changes: commit them first (the results file records the commit), "
+            "or pass --allow-dirty, which the file then says"
+        )
+    if not checkpoint_minutes >= 0:
+        raise ValueError(f"--checkpoint-minutes: expected a number >= 0, got {checkpoint_minutes}")
+    checkpoint_dir = DEFAULT_CHECKPOINTS / out.stem if checkpoint_dir is None else Path(checkpoint_dir)
+    run = Run(
+        experiment, settings, dev, checkpoint_dir, 60 * checkpoint_minutes, resume, stop_after, interrupt, progress
+    )
+    started, began = R.now(), time.perf_counter()
+    outcome = experiment.fn(settings, run)
+    if dev.type == "cuda":
+        torch.cuda.synchronize(dev)
+    record = record_for(experiment, settings, outcome, out, dev, commit, dirty, started, time.perf_counter() - began)
+    R.write_atomically(out, record)
+    return record
+
+
+def _cmd_list(_: list[str]) -> int:
+    for name, experiment in sorted(REGISTRY.items()):
+        print(f"{name:20s} {experiment.summary}\n{'':20s} cost: {experiment.cost}")
+    return 0
+
+
+def _cmd_run(argv: list[str]) -> int:
+    if not argv or argv[0].startswith("-"):
+        print(
+            "usage: python -m ardemo.experiments run NAME [--SETTING VALUE ...] --out PATH\n"
+            f"experiments: {', '.join(sorted(REGISTRY))}; 'run NAME --help' lists a run's settings",
+            file=sys.stderr,
+        )
+        return 0 if argv and argv[0] in ("-h", "--help") else 2
+    name = argv[0]
+    if name not in REGISTRY:
+        print(f"error: no experiment {name!r}; registered: {', '.join(sorted(REGISTRY))}", file=sys.stderr)
+        return 2
+    experiment = REGISTRY[name]
+    args = vars(_parser_for(experiment).parse_args(argv[1:]))
+    options = {
+        k: args.pop(k)
+        for k in ("device", "out", "resume", "allow_dirty", "checkpoint_dir", "checkpoint_minutes", "no_progress")
+    }
+    try:
+        record = run_experiment(
+            name,
+            args,
+            options["out"],
+            device=options["device"],
+            resume=options["resume"],
+            allow_dirty=options["allow_dirty"],
+            checkpoint_dir=options["checkpoint_dir"],
+            checkpoint_minutes=options["checkpoint_minutes"],
+            progress=not options["no_progress"],
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    final = ", ".join(
+        f"{k} {v['value']:.6g}" + (f" ± {v['stderr']:.2g}" if v["stderr"] else "")
+        for k, v in record["final"].items()
+        if v["value"] is not None
+    )
+    print(
+        f"{name}: {final}\n{record['provenance']['wall_seconds']} s, "
+        f"{record['provenance']['steps_per_second']} steps/s on {record['provenance']['device']}\nwrote {options['out']}"
+    )
+    return 0
+
+
+def _cmd_replay(argv: list[str]) -> int:
+    from .replay import ReplayMismatch, replay
+
+    parser = argparse.ArgumentParser(
+        prog="python -m ardemo.experiments replay",
+        description="Re-run the first steps of results files on the CPU and compare.",
+    )
+    parser.add_argument("files", type=Path, nargs="+")
+    status = 0
+    for path in parser.parse_args(argv).files:
+        try:
+            report = replay(path)
+            print(f"{path}: {report}")
+        except (ReplayMismatch, ValueError, FileNotFoundError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def _cmd_regenerate(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m ardemo.experiments regenerate",
+        description="Run again the command recorded in each results file "
+        "(default: every results file in the results folder).",
+    )
+    parser.add_argument("files", type=Path, nargs="*")
+    parser.add_argument("--device", default=None)
+    opts = parser.parse_args(argv)
+    files = opts.files or sorted(p for p in R.results_dir().glob("*.json") if R.is_results_file(p))
+    for path in files:
+        record = R.read(path)
+        args = [a for a in shlex.split(record["command"])[4:] if a != "--allow-dirty"]  # after '... run'
+        if opts.device:
+            args += ["--device", opts.device]
+        print(f"$ python -m ardemo.experiments run {shlex.join(args)}", flush=True)
+        code = _cmd_run(args)
+        if code:
+            return code
+    return 0
+
+
+COMMANDS = {"list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay, "regenerate": _cmd_regenerate}
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line; returns the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if not argv or argv[0] in ("-h", "--help") or argv[0] not in COMMANDS:
+        print(__doc__, file=sys.stderr if argv and argv[0] not in ("-h", "--help") else sys.stdout)
+        if argv and argv[0] not in ("-h", "--help"):
+            print(f"error: unknown command {argv[0]!r}; commands: {', '.join(COMMANDS)}", file=sys.stderr)
+            return 2
+        return 0
+    return COMMANDS[argv[0]](argv[1:])

@@ -1,0 +1,236 @@
+"""The registry of long runs: each experiment is a function registered under a name with typed settings.
+
+An experiment is ``fn(settings, run) -> Outcome``: ``settings`` is an instance of its settings dataclass
+(every field has a type and a default), ``run`` a :class:`Run` that knows the device, where to
+checkpoint, whether to resume, and when to stop early (a replay). The function builds its models from
+the library and trains them with :func:`ardemo.fit`; it returns an :class:`Outcome` with the metrics it
+logged (a :class:`~ardemo.History`) and its final metrics with their standard errors.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..learning.training import History
+
+REGISTRY: dict[str, Experiment] = {}
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """A registered long run: its ``name``, a one-line ``summary``, the ``cost`` a reader should expect
+    (as measured here), its ``settings`` dataclass, the function, which logged ``metrics`` a replay
+    compares (each with the name of its standard-error column, or ``None``), and ``replay_steps``, how
+    many steps a replay re-runs."""
+
+    name: str
+    summary: str
+    cost: str
+    settings: type
+    fn: Callable[[Any, Run], Outcome]
+    metrics: dict[str, str | None]
+    replay_steps: int
+
+    def defaults(self) -> Any:
+        """The settings with every default."""
+        return self.settings()
+
+
+def register(
+    name: str, *, summary: str, cost: str, settings: type, metrics: dict[str, str | None], replay_steps: int
+) -> Callable[[Callable], Callable]:
+    """Register ``fn(settings, run)`` under ``name``.
+
+    >>> @dataclass
+    ... class Toy:
+    ...     steps: int = 3
+    >>> @register("toy-doc", summary="a toy", cost="1 s", settings=Toy, metrics={"loss": None}, replay_steps=1)
+    ... def toy(settings, run):
+    ...     return Outcome(History(), {})
+    >>> REGISTRY["toy-doc"].summary
+    'a toy'
+    >>> del REGISTRY["toy-doc"]
+    """
+    if not dataclasses.is_dataclass(settings):
+        raise TypeError(f"settings: expected a dataclass of settings, got {settings!r}")
+    if "steps" not in {f.name for f in dataclasses.fields(settings)}:
+        raise ValueError(f"settings: {settings.__name__} needs a 'steps' field (a replay shortens nothing else)")
+
+    def decorate(fn: Callable) -> Callable:
+        if name in REGISTRY:
+            raise ValueError(f"name: an experiment named {name!r} is registered already")
+        REGISTRY[name] = Experiment(name, summary, cost, settings, fn, dict(metrics), replay_steps)
+        return fn
+
+    return decorate
+
+
+@dataclass
+class Outcome:
+    """What an experiment returns: the ``log`` of metrics recorded every few steps, and the ``final``
+    metrics, ``{name: (value, standard error or None)}`` (empty when a replay stopped early)."""
+
+    log: History
+    final: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+
+
+class Interrupted(Exception):
+    """Raised by :meth:`Run.after_chunk` when a run is told to stop (tests simulate an interruption)."""
+
+
+def rng_state() -> dict:
+    """The random states of Python, NumPy and PyTorch (CPU and every CUDA device)."""
+    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore what :func:`rng_state` saved."""
+    random.setstate(state["python"])
+    np.random.set_state(state["numpy"])
+    torch.set_rng_state(state["torch"])
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+class Run:
+    """The context of one run: ``device``, ``progress`` (tqdm on stderr), checkpoints in
+    ``checkpoint_dir`` every ``checkpoint_seconds`` (at the experiment's chunk boundaries), ``resume``
+    from the last one, and ``stop_after`` steps (a replay, or a simulated interruption with
+    ``interrupt=True``)."""
+
+    def __init__(
+        self,
+        experiment: Experiment,
+        settings: Any,
+        device: torch.device,
+        checkpoint_dir: Path | None = None,
+        checkpoint_seconds: float = 300.0,
+        resume: bool = False,
+        stop_after: int | None = None,
+        interrupt: bool = False,
+        progress: bool = False,
+    ) -> None:
+        self.experiment, self.settings, self.device = experiment, settings, device
+        self.checkpoint_dir, self.checkpoint_seconds = checkpoint_dir, checkpoint_seconds
+        self.resume, self.stop_after, self.interrupt, self.progress = resume, stop_after, interrupt, progress
+        self._state: dict[str, Any] = {}
+        self._last_checkpoint = time.monotonic()
+        self._bar = None
+
+    @property
+    def checkpoint_path(self) -> Path | None:
+        return None if self.checkpoint_dir is None else self.checkpoint_dir / "checkpoint.pt"
+
+    def track(self, **objects: Any) -> None:
+        """Name the objects a checkpoint holds: modules, optimizers, schedulers (``state_dict``) and the
+        :class:`~ardemo.History`."""
+        self._state.update(objects)
+
+    @property
+    def target(self) -> int:
+        """How many steps this run trains to (the settings' ``steps``, or fewer for a replay)."""
+        steps = self.settings.steps
+        return steps if self.stop_after is None else min(steps, self.stop_after)
+
+    def save(self) -> None:
+        """Write a checkpoint (atomically) of every tracked object and the random states."""
+        if self.checkpoint_path is None:
+            return
+        state = {
+            "experiment": self.experiment.name,
+            "settings": dataclasses.asdict(self.settings),
+            "rng": rng_state(),
+            "objects": {k: (v.to_dict() if isinstance(v, History) else v.state_dict()) for k, v in self._state.items()},
+        }
+        self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.checkpoint_path.with_suffix(f".tmp-{os.getpid()}")
+        torch.save(state, tmp)
+        os.replace(tmp, self.checkpoint_path)
+        self._last_checkpoint = time.monotonic()
+
+    def restore(self) -> bool:
+        """With ``resume``, load the last checkpoint into the tracked objects; ``False`` when there is none.
+        A checkpoint of another experiment or other settings is refused."""
+        if not self.resume or self.checkpoint_path is None or not self.checkpoint_path.exists():
+            return False
+        try:
+            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
+        except Exception as error:  # a truncated or foreign file
+            raise ValueError(f"--resume: {self.checkpoint_path} is not a readable checkpoint ({error})") from None
+        if state.get("experiment") != self.experiment.name:
+            raise ValueError(
+                f"--resume: {self.checkpoint_path} is a checkpoint of {state.get('experiment')!r}, "
+                f"not of {self.experiment.name!r}"
+            )
+        ours = dataclasses.asdict(self.settings)
+        if state.get("settings") != ours:
+            diff = {k: (state["settings"].get(k), v) for k, v in ours.items() if state["settings"].get(k) != v}
+            raise ValueError(f"--resume: the checkpoint was made with other settings (checkpoint, now): {diff}")
+        for name, obj in self._state.items():
+            saved = state["objects"][name]
+            if isinstance(obj, History):
+                restored = History.from_dict(saved)
+                obj.steps, obj.metrics = restored.steps, restored.metrics
+                obj.total_steps, obj.seconds = restored.total_steps, restored.seconds
+            else:
+                obj.load_state_dict(saved)
+        set_rng_state(state["rng"])
+        return True
+
+    def after_chunk(self, history: History) -> None:
+        """Called by the experiment after each chunk of steps: moves the progress bar (step, rate, ETA,
+        the latest metrics), checkpoints when ``checkpoint_seconds`` have passed, and stops a run that
+        is told to stop here (:class:`Interrupted`, after a checkpoint)."""
+        done = history.total_steps
+        if self.progress:
+            if self._bar is None:
+                from tqdm.auto import tqdm
+
+                self._bar = tqdm(total=self.settings.steps, initial=0, desc=self.experiment.name, unit="step")
+            self._bar.update(done - self._bar.n)
+            if history.steps:
+                last = history[-1]
+                self._bar.set_postfix({k: f"{v:.5g}" for k, v in last.items() if k != "step"}, refresh=True)
+            if done >= self.target:
+                self._bar.close()
+        stopping = self.stop_after is not None and done >= self.stop_after
+        if self.checkpoint_path is not None and (
+            time.monotonic() - self._last_checkpoint >= self.checkpoint_seconds or (stopping and self.interrupt)
+        ):
+            self.save()
+        if stopping and self.interrupt:
+            raise Interrupted(f"stopped after {done} steps (a checkpoint was written)")
+
+    def chunks(self, history: History, size: int) -> list[int]:
+        """The chunk sizes that take ``history`` from its ``total_steps`` to :attr:`target`, each at most
+        ``size`` steps and ending on multiples of ``size`` (so checkpoints fall on the same steps
+        whether a run was resumed or not)."""
+        out, done = [], history.total_steps
+        while done < self.target:
+            step = min(size - done % size, self.target - done)
+            out.append(step)
+            done += step
+        return out
+
+
+def finite(value: float) -> float | None:
+    """``value`` for JSON (``None`` for NaN or infinity).
+
+    >>> finite(1.5), finite(float("nan"))
+    (1.5, None)
+    """
+    return value if math.isfinite(value) else None

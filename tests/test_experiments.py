@@ -1,0 +1,241 @@
+"""The experiments registry, results files, checkpoints and replays."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+import ardemo
+from ardemo.experiments import (
+    REGISTRY,
+    Interrupted,
+    ReplayMismatch,
+    main,
+    read,
+    replay,
+    run_experiment,
+)
+from ardemo.experiments import pixelgnn as pixelgnn_experiment
+
+ROOT = Path(__file__).resolve().parents[1]
+TINY = dict(size=4, steps=40, batch=64, samples=2000, mixtures=2, log_every=10, chunk=20, hidden=[4], anneal=10)
+
+
+def _tiny(tmp_path: Path, name: str = "tiny.json", **kw) -> dict:
+    return run_experiment(
+        "pixelgnn-lattice",
+        TINY,
+        tmp_path / name,
+        device="cpu",
+        allow_dirty=True,
+        checkpoint_dir=tmp_path / f"ck-{name}",
+        **kw,
+    )
+
+
+@pytest.fixture(scope="module")
+def tiny_file(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("results")
+    _tiny(tmp)
+    return tmp / "tiny.json"
+
+
+def test_list_names_every_experiment_with_its_cost(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    for name in REGISTRY:
+        assert name in out
+    assert "cost:" in out
+
+
+def test_a_results_file_records_its_provenance(tiny_file):
+    record = read(tiny_file)
+    settings = record["settings"]
+    assert settings["size"] == 4 and settings["radius"] == 1.5  # given and default settings alike
+    assert set(settings) == set(pixelgnn_experiment.PixelGNNLattice.__dataclass_fields__)
+    for name in settings:
+        assert "--" + name.replace("_", "-") in record["command"]
+    prov = record["provenance"]
+    assert prov["torch"] == torch.__version__ and prov["device_type"] == "cpu" and prov["seed"] == 0
+    assert isinstance(prov["dirty"], bool) and prov["commit"]
+    assert prov["wall_seconds"] > 0 and prov["steps_per_second"] > 0
+    assert record["log"]["steps"] == [10, 20, 30, 40]
+    assert len(record["log"]["metrics"]["free_energy"]) == 4
+    final = record["final"]["free_energy"]
+    assert final["stderr"] > 0 and abs(final["value"] - record["final"]["exact_free_energy"]["value"]) < 5
+
+
+def test_the_recorded_command_makes_the_same_file(tiny_file, tmp_path):
+    record = read(tiny_file)
+    args = shlex.split(record["command"])[4:]
+    args[args.index("--out") + 1] = str(tmp_path / "again.json")
+    assert main(["run", *args, "--device", "cpu", "--no-progress", "--checkpoint-dir", str(tmp_path / "ck")]) == 0
+    again = read(tmp_path / "again.json")
+    assert again["log"] == record["log"] and again["final"] == record["final"]
+
+
+def test_a_resumed_run_ends_with_the_metrics_of_an_uninterrupted_one(tiny_file, tmp_path):
+    uninterrupted = read(tiny_file)
+    out = tmp_path / "tiny.json"
+    with pytest.raises(Interrupted):
+        _tiny(tmp_path, stop_after=20, interrupt=True, checkpoint_minutes=0)
+    assert not out.exists(), "an interrupted run leaves no results file"
+    assert (tmp_path / "ck-tiny.json" / "checkpoint.pt").exists()
+    resumed = _tiny(tmp_path, resume=True)
+    assert resumed["log"] == uninterrupted["log"]
+    assert resumed["final"] == uninterrupted["final"]
+
+
+def test_replay_agrees_with_a_cpu_file_and_fails_when_the_code_changes(tiny_file, monkeypatch):
+    report = replay(tiny_file)
+    assert report.exact and report.points == 2 and report.max_relative < 1e-6
+    monkeypatch.setattr(pixelgnn_experiment, "FINAL_LR_FRACTION", 1 / 10)  # a default in the code, not a setting
+    with pytest.raises(ReplayMismatch) as failure:
+        replay(tiny_file)
+    message = str(failure.value)
+    assert str(tiny_file) in message and "python -m ardemo.experiments run pixelgnn-lattice" in message
+
+
+def test_replay_of_another_device_compares_in_standard_errors(tiny_file, tmp_path):
+    record = json.loads(tiny_file.read_text())
+    record["provenance"]["device_type"] = "cuda"
+    values, errors = record["log"]["metrics"]["free_energy"], record["log"]["metrics"]["error"]
+    near, far = tmp_path / "near.json", tmp_path / "far.json"
+    record["log"]["metrics"]["free_energy"] = [v + e for v, e in zip(values, errors)]
+    near.write_text(json.dumps(record))
+    assert not replay(near).exact and replay(near).max_sigmas < 5
+    record["log"]["metrics"]["free_energy"] = [v + 20 * e for v, e in zip(values, errors)]
+    far.write_text(json.dumps(record))
+    with pytest.raises(ReplayMismatch, match="standard errors"):
+        replay(far)
+
+
+RESULTS = sorted(p for p in (ROOT / "book" / "data").glob("*.json") if ardemo.experiments.results.is_results_file(p))
+
+
+@pytest.mark.parametrize("path", RESULTS, ids=[p.name for p in RESULTS])
+def test_every_committed_results_file_replays(path):
+    """The committed results still follow from the code: the first steps, re-run on this CPU, agree."""
+    replay(path)
+
+
+def test_bad_inputs_are_refused_before_training_and_overwrite_nothing(tmp_path, capsys):
+    out = tmp_path / "kept.json"
+    out.write_text("precious")
+    base = ["run", "pixelgnn-lattice", "--out", str(out), "--no-progress", "--allow-dirty"]
+    cases = [
+        (["run", "no-such-run", "--out", str(out)], "no experiment 'no-such-run'"),
+        ([*base, "--sise", "4"], "unrecognized arguments: --sise"),
+        ([*base, "--size", "four"], "invalid int value: 'four'"),
+        ([*base, "--size", "0"], "size: expected an integer >= 1"),
+        ([*base, "--chunk", "15"], "chunk: expected a multiple of log_every"),
+        ([*base, "--lattice", "hex"], "lattice: expected 'tree' or 'flat'"),
+        ([*base, "--device", "tpu:7"], "--device"),
+        (["run", "pixelgnn-lattice", "--out", str(tmp_path), "--allow-dirty"], "is a folder"),
+        (["run", "pixelgnn-lattice", "--out", "/proc/ardemo/x.json", "--allow-dirty"], "--out: cannot write"),
+        (["frobnicate"], "unknown command 'frobnicate'"),
+    ]
+    for argv, fragment in cases:
+        with pytest.raises(SystemExit) if "unrecognized" in fragment or "invalid" in fragment else _no_raise():
+            code = main(argv)
+            assert code != 0, argv
+        assert fragment in capsys.readouterr().err, argv
+    assert out.read_text() == "precious"
+
+
+class _no_raise:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+def test_replay_refuses_corrupt_and_foreign_files(tmp_path, capsys):
+    corrupt, foreign = tmp_path / "corrupt.json", tmp_path / "foreign.json"
+    corrupt.write_text('{"format": "ardemo-res')
+    foreign.write_text(json.dumps({"format": "something-else/3", "runs": []}))
+    assert main(["replay", str(corrupt), str(foreign), str(tmp_path / "missing.json")]) == 1
+    err = capsys.readouterr().err
+    assert "not readable JSON" in err and "format 'something-else/3'" in err and "missing.json" in err
+
+
+def test_resume_refuses_a_checkpoint_of_other_settings_or_another_experiment(tiny_file, tmp_path):
+    with pytest.raises(Interrupted):
+        _tiny(tmp_path, stop_after=20, interrupt=True, checkpoint_minutes=0)
+    other = dict(TINY, lr=0.02)
+    with pytest.raises(ValueError, match="other settings"):
+        run_experiment(
+            "pixelgnn-lattice",
+            other,
+            tmp_path / "tiny.json",
+            device="cpu",
+            allow_dirty=True,
+            checkpoint_dir=tmp_path / "ck-tiny.json",
+            resume=True,
+        )
+    state = torch.load(tmp_path / "ck-tiny.json" / "checkpoint.pt", weights_only=False)
+    state["experiment"] = "sbn-mnist"
+    torch.save(state, tmp_path / "ck-tiny.json" / "checkpoint.pt")
+    with pytest.raises(ValueError, match="is a checkpoint of 'sbn-mnist'"):
+        _tiny(tmp_path, resume=True)
+    (tmp_path / "ck-tiny.json" / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        _tiny(tmp_path, resume=True)
+    assert not (tmp_path / "tiny.json").exists()
+
+
+def test_a_dirty_tree_is_refused_unless_allowed(tmp_path):
+    """Run from a git checkout with an uncommitted change: refused, and --allow-dirty is recorded."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for cmd in (
+        ["git", "init", "-q"],
+        ["git", "-c", "user.email=a@b", "-c", "user.name=a", "commit", "-q", "--allow-empty", "-m", "x"],
+    ):
+        subprocess.run(cmd, cwd=repo, check=True)
+    (repo / "f.txt").write_text("a")
+    subprocess.run(["git", "add", "f.txt"], cwd=repo, check=True)
+    argv = [
+        sys.executable,
+        "-m",
+        "ardemo.experiments",
+        "run",
+        "pixelgnn-lattice",
+        "--size",
+        "4",
+        "--steps",
+        "2",
+        "--batch",
+        "8",
+        "--samples",
+        "8",
+        "--mixtures",
+        "2",
+        "--hidden",
+        "2",
+        "--anneal",
+        "0",
+        "--log-every",
+        "1",
+        "--chunk",
+        "1",
+        "--device",
+        "cpu",
+        "--no-progress",
+        "--out",
+        "r.json",
+    ]
+    refused = subprocess.run(argv, cwd=repo, capture_output=True, text=True)
+    assert refused.returncode == 2 and "uncommitted changes" in refused.stderr
+    assert not (repo / "r.json").exists()
+    allowed = subprocess.run([*argv, "--allow-dirty"], cwd=repo, capture_output=True, text=True)
+    assert allowed.returncode == 0, allowed.stderr
+    record = read(repo / "r.json")
+    assert record["provenance"]["dirty"] is True and record["command"].endswith("--allow-dirty")

@@ -22,12 +22,13 @@ ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   endif
 endif
 
-.PHONY: help install book test unit lint format nbval notebooks exercises lab bench experiments clean
+.PHONY: help install book test unit lint format nbval streams notebooks exercises lab bench experiments clean
 
 help:
 	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
 	@echo "make test       ruff, unit tests and docstring examples, then every notebook under nbval"
 	@echo "make lint       ruff check + ruff format --check;  make format: fix what ruff can"
+	@echo "make streams    every notebook under nbval on other random streams (STREAM_OFFSETS, default 1..5)"
 	@echo "make notebooks  plain .ipynb copies of the chapters in $(NB_DIR)/"
 	@echo "make exercises  student edition: notebooks without solutions + HTML book ($(BUILD)/student)"
 	@echo "make lab        JupyterLab on book/ (chapters open as notebooks; LAB_ARGS=... passes options)"
@@ -80,6 +81,18 @@ unit: $(STAMP)
 nbval: $(STAMP) $(NOTEBOOKS)
 	PYTHONPATH=tests $(PY) -m pytest -p notebook_timing --nbval-lax --nbval-current-env \
 		--nbval-cell-timeout=600 -o testpaths= -o addopts= $(NOTEBOOKS)
+
+# every chapter again with every seed_all(k) moved to k + offset: checks must hold on any stream
+STREAM_OFFSETS ?= 1 2 3 4 5
+streams: $(STAMP) $(NOTEBOOKS)
+	@mkdir -p $(BUILD)/streams
+	@for off in $(STREAM_OFFSETS); do \
+		echo "== ARDEMO_SEED_OFFSET=$$off"; \
+		ARDEMO_SEED_OFFSET=$$off PYTHONPATH=tests $(PY) -m pytest -q -p no:cacheprovider --nbval-lax \
+			--nbval-current-env --nbval-cell-timeout=600 -o testpaths= -o addopts= \
+			--junitxml=$(BUILD)/streams/offset-$$off.xml $(NOTEBOOKS) | tail -1; \
+	done
+	$(PY) tests/streams_report.py $(addprefix $(BUILD)/streams/offset-,$(addsuffix .xml,$(STREAM_OFFSETS)))
 
 test: $(STAMP) $(NOTEBOOKS)
 	@status=0; \

@@ -59,3 +59,19 @@ def test_kl_ignores_zero_mass_and_is_infinite_off_support():
 def test_divergence_shape_mismatch():
     with pytest.raises(ValueError, match="shape"):
         ardemo.total_variation(torch.ones(3) / 3, torch.ones(2) / 2)
+
+
+def test_divergences_refuse_what_is_not_a_distribution():
+    """kl_divergence dropped NaNs and went negative on unnormalised input; total_variation took negative
+    probabilities: each is a clear error now (and validation can be switched off)."""
+    p = torch.tensor([0.5, 0.5])
+    with pytest.raises(ValueError, match="log_q: expected log-probabilities, found NaN"):
+        ardemo.kl_divergence(p.log(), torch.tensor([float("nan"), 0.0]))
+    with pytest.raises(ValueError, match="log_q: expected a normalised distribution"):
+        ardemo.kl_divergence(p.log(), torch.tensor([0.0, 0.0]))  # q = (1, 1)
+    with pytest.raises(ValueError, match="q: expected probabilities >= 0"):
+        ardemo.total_variation(p, torch.tensor([1.5, -0.5]))
+    with pytest.raises(ValueError, match="p: expected a normalised"):
+        ardemo.total_variation(torch.tensor([0.5, 0.6]), p)
+    with ardemo.no_validation():
+        assert float(ardemo.kl_divergence(p.log(), torch.tensor([0.0, 0.0]))) < 0  # unchecked: garbage in, out

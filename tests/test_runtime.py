@@ -47,3 +47,18 @@ def test_seed_all_repeats_every_stream():
 def test_seed_all_bad_seed(seed, error):
     with pytest.raises(error, match="seed"):
         ardemo.seed_all(seed)
+
+
+def test_seed_offset_moves_every_seed_to_another_stream(monkeypatch):
+    ardemo.seed_all(3)
+    plain = torch.rand(3)
+    monkeypatch.setenv("ARDEMO_SEED_OFFSET", "101")
+    ardemo.seed_all(3)
+    shifted = torch.rand(3)
+    assert not torch.equal(plain, shifted)
+    torch.manual_seed(104)
+    assert torch.equal(shifted, torch.rand(3))
+    for bad in ("-1", "two"):
+        monkeypatch.setenv("ARDEMO_SEED_OFFSET", bad)
+        with pytest.raises(ValueError, match="ARDEMO_SEED_OFFSET: expected an integer >= 0"):
+            ardemo.seed_all(0)

@@ -128,3 +128,30 @@ def test_make_edition_writes_a_buildable_student_book(tmp_path):
     for path in written:
         text = path.read_text()
         assert "{solution" not in text and "# BEGIN SOLUTION" not in text
+
+
+def test_make_edition_never_deletes_what_it_did_not_make(tmp_path):
+    """The builder used to remove its destination first: given the book, or any folder, it deleted it."""
+    import shutil
+
+    book = tmp_path / "book"
+    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("_build"))
+    before = sorted(p.relative_to(book) for p in book.rglob("*"))
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "mine.txt").write_text("keep")
+    for dest, fragment in [
+        (book, "overlaps the book"),
+        (tmp_path, "overlaps the book"),
+        (book / "student", "overlaps the book"),
+        (other, "was not made by make_edition"),
+    ]:
+        with pytest.raises(ValueError, match=fragment):
+            make_edition(book, dest)
+    assert sorted(p.relative_to(book) for p in book.rglob("*")) == before
+    assert (other / "mine.txt").read_text() == "keep"
+    dest = tmp_path / "student"
+    make_edition(book, dest)
+    (dest / "stale.md").write_text("from an earlier build")
+    make_edition(book, dest)  # its own folder is replaced
+    assert not (dest / "stale.md").exists()

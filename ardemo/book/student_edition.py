@@ -20,6 +20,7 @@ from pathlib import Path
 _FENCE = re.compile(r"^(`{3,}|~{3,})\{([\w-]+)\}")
 _BEGIN = re.compile(r"^(\s*)# BEGIN SOLUTION\s*$")
 _END = re.compile(r"^\s*# END SOLUTION\s*$")
+MARKER = ".ardemo-student-edition"
 TODO = "TODO: write this part (see the text above), then run the check cell below."
 
 
@@ -106,15 +107,34 @@ def make_edition(src: Path, dest: Path) -> list[Path]:
     """Copy the book in ``src`` to ``dest`` as a student edition; returns the notebooks written.
 
     Notebooks (``.md`` files with a ``kernelspec``) lose their solutions; ``_config.yml`` is set
-    to hide any remaining solutions and not to execute (the TODO cells would fail).
+    to hide any remaining solutions and not to execute (the TODO cells would fail). ``dest`` is
+    replaced only when an earlier call made it (it holds a marker file); an existing folder of anything
+    else, the book itself, or a folder around it is refused before anything is touched.
+
+    >>> import tempfile
+    >>> make_edition(Path("."), Path(tempfile.mkdtemp()))
+    Traceback (most recent call last):
+    ...
+    ValueError: src: expected a Jupyter Book folder (with _toc.yml), got ...
     """
     import shutil
 
     import yaml
 
+    src, dest = Path(src).resolve(), Path(dest).resolve()
+    if not (src / "_toc.yml").exists():
+        raise ValueError(f"src: expected a Jupyter Book folder (with _toc.yml), got {src}")
+    if dest == src or dest in src.parents or src in dest.parents:
+        raise ValueError(f"dest: {dest} overlaps the book {src}; choose a folder outside it (e.g. build/student/book)")
     if dest.exists():
+        if not (dest / MARKER).exists():
+            raise ValueError(
+                f"dest: {dest} exists and was not made by make_edition (no {MARKER} in it); "
+                "refusing to replace it: remove it yourself or choose a new folder"
+            )
         shutil.rmtree(dest)
     shutil.copytree(src, dest, ignore=shutil.ignore_patterns("_build", "*.ipynb", ".ipynb_checkpoints"))
+    (dest / MARKER).write_text("made by ardemo.book.student_edition; make_edition replaces this folder\n")
     notebooks = []
     for path in sorted(dest.glob("*.md")):
         text = path.read_text()
@@ -134,9 +154,14 @@ def make_edition(src: Path, dest: Path) -> list[Path]:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m ardemo.student_edition BOOK_DIR DEST_DIR", file=sys.stderr)
+        print("usage: python -m ardemo.book.student_edition BOOK_DIR DEST_DIR", file=sys.stderr)
         return 2
-    for path in make_edition(Path(args[0]), Path(args[1])):
+    try:
+        written = make_edition(Path(args[0]), Path(args[1]))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for path in written:
         print(f"student edition: {path}")
     return 0
 

@@ -7,7 +7,7 @@ from .enumeration import (
     configuration_index,
     empirical_distribution,
 )
-from .runtime import device, seed_all
+from .runtime import device, seed_all, seed_offset
 from .stats import standard_error, t_statistic
 from .validation import no_validation, set_validate_args, validate_args_default
 
@@ -20,6 +20,7 @@ __all__ = [
     "empirical_distribution",
     "no_validation",
     "seed_all",
+    "seed_offset",
     "set_validate_args",
     "standard_error",
     "t_statistic",

@@ -11,6 +11,7 @@ import torch
 from .validation import check_int
 
 ENV_DEVICE = "ARDEMO_DEVICE"
+ENV_SEED_OFFSET = "ARDEMO_SEED_OFFSET"
 
 
 def _available(dev: torch.device) -> bool:
@@ -49,17 +50,39 @@ def device() -> torch.device:
     return dev
 
 
+def seed_offset() -> int:
+    """The offset ``$ARDEMO_SEED_OFFSET`` that :func:`seed_all` adds to every seed (0 when unset).
+
+    >>> seed_offset()
+    0
+    """
+    text = os.environ.get(ENV_SEED_OFFSET, "").strip()
+    if not text:
+        return 0
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{ENV_SEED_OFFSET}: expected an integer >= 0, got {text!r}") from None
+    if value < 0:
+        raise ValueError(f"{ENV_SEED_OFFSET}: expected an integer >= 0, got {value}")
+    return value
+
+
 def seed_all(seed: int) -> None:
     """Seed Python's, NumPy's and PyTorch's (CPU and every CUDA device) random streams.
 
     The same seed gives the same numbers on the same device; CPU and GPU streams differ,
-    so the book's checks never rely on particular draws.
+    so the book's checks never rely on particular draws. The environment variable
+    ``ARDEMO_SEED_OFFSET`` (an integer >= 0) is added to every seed: a whole chapter, or the whole
+    book, then runs on another random stream without an edit (``make streams``).
 
     >>> seed_all(0); a = torch.rand(2)
     >>> seed_all(0); torch.equal(a, torch.rand(2))
     True
     """
-    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
+    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1) + seed_offset()
+    if seed > 2**32 - 1:
+        raise ValueError(f"seed: with {ENV_SEED_OFFSET}={seed_offset()} the seed {seed} exceeds 2**32 - 1")
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds CUDA devices too

@@ -148,6 +148,7 @@ def record_for(
             "python": sys.version.split()[0],
             "device": R.device_name(dev),
             "device_type": dev.type,
+            "threads": torch.get_num_threads(),
             "seed": getattr(settings, "seed", None),
             "started": started,
             "wall_seconds": round(wall, 1),

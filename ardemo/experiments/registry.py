@@ -196,11 +196,7 @@ class Run:
         the latest metrics), checkpoints when ``checkpoint_seconds`` have passed, and stops a run that
         is told to stop here (:class:`Interrupted`, after a checkpoint)."""
         done = history.total_steps
-        if self.progress:
-            if self._bar is None:
-                from tqdm.auto import tqdm
-
-                self._bar = tqdm(total=self.settings.steps, initial=0, desc=self.experiment.name, unit="step")
+        if self._bar is not None:
             self._bar.update(done - self._bar.n)
             if history.steps:
                 last = history[-1]
@@ -220,6 +216,10 @@ class Run:
         ``size`` steps and ending on multiples of ``size`` (so checkpoints fall on the same steps
         whether a run was resumed or not)."""
         out, done = [], history.total_steps
+        if self.progress and self._bar is None:
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=self.settings.steps, initial=done, desc=self.experiment.name, unit="step")
         while done < self.target:
             step = min(size - done % size, self.target - done)
             out.append(step)

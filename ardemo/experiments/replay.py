@@ -52,10 +52,16 @@ def replay(path: Path, steps: int | None = None) -> ReplayReport:
     experiment = REGISTRY[name]
     settings = make_settings(experiment, {k: v for k, v in record["settings"].items()})
     steps = record["replay"]["steps"] if steps is None else steps
-    with tempfile.TemporaryDirectory() as tmp:
-        run = Run(experiment, settings, torch.device("cpu"), Path(tmp), stop_after=steps)
-        outcome = experiment.fn(settings, run)
     exact = record["provenance"]["device_type"] == "cpu"
+    threads = torch.get_num_threads()
+    if exact and record["provenance"].get("threads"):  # the same reductions as the run that made the file
+        torch.set_num_threads(record["provenance"]["threads"])
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            run = Run(experiment, settings, torch.device("cpu"), Path(tmp), stop_after=steps)
+            outcome = experiment.fn(settings, run)
+    finally:
+        torch.set_num_threads(threads)
     logged = record["log"]
     now = outcome.log
     index = {s: i for i, s in enumerate(now.steps)}

@@ -16,7 +16,7 @@ at once); beyond it memory and time explode."""
 
 
 def check_enumerable(name: str, n: int, what: str = "units") -> int:
-    """Require that a sum over :math:`2^n` states stays within :data:`MAX_ENUMERATION_SITES`.
+    """Require that a sum over :math:`2^n` states stays within :data:`~ardemo.core.enumeration.MAX_ENUMERATION_SITES`.
 
     >>> check_enumerable("n_hidden", 12)
     12

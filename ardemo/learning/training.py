@@ -25,7 +25,7 @@ Metrics = dict[str, float]
 Objective = Callable[[int], "torch.Tensor | tuple[torch.Tensor, Metrics]"]
 
 
-@dataclass
+@dataclass(repr=False)
 class History:
     """What :func:`fit` recorded: ``steps`` (the number of optimisation steps taken at each record),
     ``metrics`` (one list per name, aligned with ``steps``; ``nan`` where a record lacks a name),
@@ -72,6 +72,10 @@ class History:
 
     def __len__(self) -> int:
         return len(self.steps)
+
+    def __repr__(self) -> str:
+        names = ", ".join(self.metrics) or "no metrics"
+        return f"History({len(self.steps)} records of {names}; {self.total_steps} steps in {self.seconds:.1f} s)"
 
     def __iter__(self) -> Iterator[dict[str, float]]:
         return (self[i] for i in range(len(self.steps)))

@@ -181,3 +181,9 @@ def test_bad_inputs_are_clear_errors():
         ais_log_partition(m, base_logits=torch.zeros(5))
     with pytest.raises(ValueError, match="series"):
         autocorrelation(torch.ones(10, 2), 3)
+
+
+def test_a_machine_too_large_for_memory_is_refused():
+    """BoltzmannMachine(200_000) tried to allocate 160 GB of couplings."""
+    with pytest.raises(ValueError, match="n_units: expected an integer <= 16384"):
+        BoltzmannMachine(200_000)

@@ -67,3 +67,18 @@ def test_bad_split_and_threshold(tmp_path):
         data.mnist("validation", root=tmp_path)
     with pytest.raises(ValueError, match="threshold"):
         data.digits(binarize=True, threshold=1.5)
+
+
+def test_a_truncated_label_file_is_refused(tmp_path):
+    """Uncompressed IDX files are not checksummed: a label file shorter than the image file was accepted."""
+    import numpy as np
+
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    images = np.zeros((5, 28, 28), dtype=np.uint8)
+    (raw / "t10k-images-idx3-ubyte").write_bytes(
+        bytes([0, 0, 8, 3]) + np.array([5, 28, 28], ">i4").tobytes() + images.tobytes()
+    )
+    (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1]) + np.array([3], ">i4").tobytes() + bytes(3))
+    with pytest.raises(ValueError, match="holds 5 images but t10k-labels-idx1-ubyte 3 labels"):
+        data.mnist("test", root=tmp_path)

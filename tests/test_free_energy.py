@@ -159,3 +159,13 @@ def test_bad_inputs_are_clear_errors():
         fe.free_energy_loss(net, 1)
     with pytest.raises(ValueError, match="beta"):
         fe.free_energy_loss(net, 10, beta=0.0)
+
+
+@pytest.mark.parametrize("coupling", [50.0, 400.0, 1e4])
+def test_exact_formulas_stay_finite_at_strong_coupling(coupling):
+    """Kaufman's and Onsager's formulas overflowed (cosh 2K) where ln Z is finite: in the ordered limit the
+    torus has two ground states, ln Z = 2 N K + ln 2, and the infinite lattice beta f = -2K."""
+    for size in (4, 8):
+        expected = 2 * size * size * coupling + math.log(2)
+        assert abs(kaufman_log_partition(size, coupling) - expected) < 1e-9 * expected
+    assert abs(onsager_free_energy(coupling) + 2 * coupling) < 1e-9 * coupling

@@ -200,6 +200,11 @@ def _load_idx_dataset(
             f"{cls_name} ({split}) not found: expected {image_stem}[.gz] and {label_stem}[.gz] in {raw}. "
             f"Set {ENV_DATA_DIR} to the folder that holds {cls_name}/raw/, or pass download=True."
         )
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(
+            f"{raw}: {image_stem} holds {images.shape[0]} images but {label_stem} {labels.shape[0]} labels; "
+            "one of the files is truncated or from another split"
+        )
     shape = (int(images.shape[1]), int(images.shape[2]))
     flat = images.reshape(images.shape[0], -1).float() / 255.0
     return _finish(flat, labels, shape, f"{cls_name} {split}", binarize, threshold, device)

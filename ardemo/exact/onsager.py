@@ -28,13 +28,14 @@ def onsager_free_energy(coupling: float) -> float:
     -0.929695
     """
     k = check_positive_float("coupling", coupling)
-    kappa = 2 * math.sinh(2 * k) / math.cosh(2 * k) ** 2
+    sech = 2 * math.exp(-2 * k) / (1 + math.exp(-4 * k))  # 1/cosh(2K) without overflow at strong coupling
+    kappa = 2 * math.tanh(2 * k) * sech
 
     def integrand(theta: float) -> float:
         return math.log(0.5 * (1 + math.sqrt(max(0.0, 1 - kappa**2 * math.sin(theta) ** 2))))
 
     integral, _ = integrate.quad(integrand, 0, math.pi, limit=200, epsabs=1e-13, epsrel=1e-13)
-    return -(math.log(2 * math.cosh(2 * k)) + integral / (2 * math.pi))
+    return -(2 * k + math.log1p(math.exp(-4 * k)) + integral / (2 * math.pi))  # ln(2 cosh 2K), stably
 
 
 def kaufman_log_partition(size: int, coupling: float, columns: int | None = None) -> float:
@@ -53,13 +54,18 @@ def kaufman_log_partition(size: int, coupling: float, columns: int | None = None
     n = m if columns is None else _check_size("columns", columns)
     k = check_positive_float("coupling", coupling)
     k_star = math.atanh(math.exp(-2 * k))
-    a = math.cosh(2 * k) * math.cosh(2 * k_star)
-    b = math.sinh(2 * k) * math.sinh(2 * k_star)
+    # cosh(gamma_j) = cosh(2K) c_j with c_j = cosh(2K*) - tanh(2K) sinh(2K*) cos(pi j / n): its logarithm
+    # stays finite at strong coupling, where cosh(2K) alone overflows
+    log_cosh_2k = 2 * k + math.log1p(math.exp(-4 * k)) - math.log(2)
+    c_cosh, c_sinh, t = math.cosh(2 * k_star), math.sinh(2 * k_star), math.tanh(2 * k)
 
     def gamma(j: int) -> float:
         if j == 0:
             return 2 * (k - k_star)
-        return math.acosh(max(1.0, a - b * math.cos(math.pi * j / n)))
+        log_x = log_cosh_2k + math.log(c_cosh - t * c_sinh * math.cos(math.pi * j / n))
+        if log_x < 20:
+            return math.acosh(max(1.0, math.exp(log_x)))
+        return log_x + math.log1p(math.sqrt(max(0.0, 1 - math.exp(-2 * log_x))))  # acosh(x) for huge x
 
     def log_product(indices: range, hyperbolic: str) -> tuple[float, int]:
         """:math:`\\ln|\\prod_j 2 f(m\\gamma_j/2)|` and the product's sign, with ``f`` cosh or sinh."""
@@ -79,7 +85,8 @@ def kaufman_log_partition(size: int, coupling: float, columns: int | None = None
     terms = [log_product(odd, "cosh"), log_product(odd, "sinh"), log_product(even, "cosh"), log_product(even, "sinh")]
     top = max(t for t, s in terms if s != 0)
     total = sum(s * math.exp(t - top) for t, s in terms if s != 0)
-    return math.log(0.5) + 0.5 * m * n * math.log(2 * math.sinh(2 * k)) + top + math.log(total)
+    log_2sinh_2k = 2 * k + math.log(-math.expm1(-4 * k))  # ln(2 sinh 2K), stably
+    return math.log(0.5) + 0.5 * m * n * log_2sinh_2k + top + math.log(total)
 
 
 def _check_size(name: str, value: object) -> int:

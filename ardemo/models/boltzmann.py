@@ -22,6 +22,9 @@ from ..core.enumeration import all_configurations, check_enumerable
 from ..core.validation import check_binary, check_int, check_last_dim, check_tensor
 from ..distributions.base import EnergyBasedModel
 
+MAX_UNITS = 16384
+"""The largest machine: its :math:`n \\times n` couplings take 1 GiB in float32 (784 units: 2.4 MB)."""
+
 
 def _check_couplings(weight: torch.Tensor, bias: torch.Tensor) -> None:
     weight = check_tensor("weight", weight)
@@ -102,7 +105,7 @@ class BoltzmannMachine(EnergyBasedModel):
 
     def __init__(self, n_units: int, weight_scale: float = 0.01, validate_args: bool | None = None) -> None:
         super().__init__(validate_args)
-        self.n_units = check_int("n_units", n_units, minimum=1)
+        self.n_units = check_int("n_units", n_units, minimum=1, maximum=MAX_UNITS)
         self.coupling = nn.Parameter(weight_scale * torch.randn(self.n_units, self.n_units).triu(1))
         self.bias = nn.Parameter(torch.zeros(self.n_units))
         self._state_cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}

@@ -237,7 +237,8 @@ def train_sbn(
 ) -> History:
     """:func:`~ardemo.fit` of ``trainer`` on random minibatches; at the start and every ``every`` steps it
     records the exact test ELBO (``test_elbo``, by enumeration), the gradient variance on ``probe``
-    (``log10_variance``; default probe: the first 20 test rows), and per layer :math:`\\eta` and
+    (``log10_variance``, -inf when it is exactly 0 because every probe's codes are saturated; default
+    probe: the first 20 test rows), and per layer :math:`\\eta` and
     :math:`\\lambda` (``eta_k``, ``temperature_k``), besides each step's training ``elbo``.
 
     >>> from ardemo import SigmoidBeliefNetwork
@@ -255,7 +256,8 @@ def train_sbn(
     def monitor() -> dict[str, float]:
         with torch.no_grad():
             row = {"test_elbo": float(trainer.model.exact_elbo(test).mean())}
-        row["log10_variance"] = math.log10(trainer.gradient_variance(probe))
+        variance = trainer.gradient_variance(probe)  # exactly 0 when every probe's codes are saturated
+        row["log10_variance"] = math.log10(variance) if variance > 0 else -math.inf
         for k, (eta, t) in enumerate(
             zip(trainer.eta.detach().tolist(), trainer.log_temperature.detach().exp().tolist())
         ):

@@ -11,8 +11,8 @@ import torch
 from .validation import check_binary, check_int, check_tensor, validate_args_default
 
 MAX_ENUMERATION_SITES = 20
-"""The one limit of every exact sum in the library: at most :math:`2^{20}` terms (units summed over
-at once); beyond it memory and time explode."""
+"""At most :math:`2^{20}` terms in any exact sum of the library (20 units summed over at once), the one
+limit every exact routine shares; beyond it memory and time explode."""
 
 
 def check_enumerable(name: str, n: int, what: str = "units") -> int:

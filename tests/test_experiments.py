@@ -6,6 +6,7 @@ import json
 import shlex
 import subprocess
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -142,19 +143,11 @@ def test_bad_inputs_are_refused_before_training_and_overwrite_nothing(tmp_path, 
         (["frobnicate"], "unknown command 'frobnicate'"),
     ]
     for argv, fragment in cases:
-        with pytest.raises(SystemExit) if "unrecognized" in fragment or "invalid" in fragment else _no_raise():
+        with pytest.raises(SystemExit) if "unrecognized" in fragment or "invalid" in fragment else nullcontext():
             code = main(argv)
             assert code != 0, argv
         assert fragment in capsys.readouterr().err, argv
     assert out.read_text() == "precious"
-
-
-class _no_raise:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def test_replay_refuses_corrupt_and_foreign_files(tmp_path, capsys):

@@ -140,7 +140,7 @@ def record_for(
         "summary": experiment.summary,
         "settings": dataclasses.asdict(settings),
         "command": command_for(experiment, settings, out) + (" --allow-dirty" if dirty else ""),
-        "data": getattr(outcome, "data", None),
+        "data": outcome.data,
         "provenance": {
             "commit": commit,
             "dirty": dirty,

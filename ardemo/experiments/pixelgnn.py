@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from ..core.runtime import seed_all
+from ..core.validation import check_int, check_positive_float
 from ..exact.onsager import CRITICAL_COUPLING, kaufman_log_partition
 from ..lattices.energy import Model, ising
 from ..lattices.groups import SymmetricGroup
@@ -48,17 +49,16 @@ class PixelGNNLattice:
     def __post_init__(self) -> None:
         if self.lattice not in ("tree", "flat"):
             raise ValueError(f"lattice: expected 'tree' or 'flat', got {self.lattice!r}")
-        for name in ("size", "steps", "batch", "samples", "mixtures", "log_every", "chunk"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name}: expected an integer >= 1, got {getattr(self, name)}")
-        if self.batch < 2 or self.samples < 2:
-            raise ValueError("batch, samples: expected at least 2 (a standard error needs two values)")
+        for name in ("size", "steps", "mixtures", "log_every", "chunk"):
+            check_int(name, getattr(self, name), minimum=1)
+        for name in ("batch", "samples"):  # a standard error needs two values
+            check_int(name, getattr(self, name), minimum=2)
         if self.chunk % self.log_every:
             raise ValueError(f"chunk: expected a multiple of log_every ({self.log_every}), got {self.chunk}")
         if not 0 <= self.anneal <= self.steps:
             raise ValueError(f"anneal: expected 0 <= anneal <= steps ({self.steps}), got {self.anneal}")
-        if not (self.lr > 0 and self.radius > 0 and self.coupling > 0):
-            raise ValueError("lr, radius, coupling: expected positive numbers")
+        for name in ("lr", "radius", "coupling"):
+            check_positive_float(name, getattr(self, name))
         if not self.hidden or any(h < 1 for h in self.hidden):
             raise ValueError(f"hidden: expected one or more widths >= 1, got {self.hidden}")
 

@@ -78,11 +78,13 @@ def register(
 
 @dataclass
 class Outcome:
-    """What an experiment returns: the ``log`` of metrics recorded every few steps, and the ``final``
-    metrics, ``{name: (value, standard error or None)}`` (empty when a replay stopped early)."""
+    """What an experiment returns: the ``log`` of metrics recorded every few steps, the ``final``
+    metrics, ``{name: (value, standard error or None)}`` (empty when a replay stopped early), and the
+    ``data`` it read (dataset, split, size, checksum; ``None`` when it generates its own)."""
 
     log: History
     final: dict[str, tuple[float, float | None]] = field(default_factory=dict)
+    data: dict | None = None
 
 
 class Interrupted(Exception):
@@ -183,9 +185,7 @@ class Run:
         for name, obj in self._state.items():
             saved = state["objects"][name]
             if isinstance(obj, History):
-                restored = History.from_dict(saved)
-                obj.steps, obj.metrics = restored.steps, restored.metrics
-                obj.total_steps, obj.seconds = restored.total_steps, restored.seconds
+                vars(obj).update(vars(History.from_dict(saved)))
             else:
                 obj.load_state_dict(saved)
         set_rng_state(state["rng"])

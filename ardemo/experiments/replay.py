@@ -50,7 +50,7 @@ def replay(path: Path, steps: int | None = None) -> ReplayReport:
     if name not in REGISTRY:
         raise ValueError(f"{path}: made by experiment {name!r}, which is not registered here")
     experiment = REGISTRY[name]
-    settings = make_settings(experiment, {k: v for k, v in record["settings"].items()})
+    settings = make_settings(experiment, record["settings"])
     steps = record["replay"]["steps"] if steps is None else steps
     exact = record["provenance"]["device_type"] == "cpu"
     threads = torch.get_num_threads()

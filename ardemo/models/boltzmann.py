@@ -19,7 +19,7 @@ import torch
 import torch.nn as nn
 
 from ..core.enumeration import all_configurations, check_enumerable
-from ..core.validation import check_binary, check_int, check_last_dim, check_tensor
+from ..core.validation import check_binary, check_int, check_tensor
 from ..distributions.base import EnergyBasedModel
 
 MAX_UNITS = 16384
@@ -136,10 +136,7 @@ class BoltzmannMachine(EnergyBasedModel):
     def check(self, name: str, x: object) -> torch.Tensor:
         """Validate a batch of configurations: floating point, shape ``(..., n)``, entries 0/1 (the values
         only while :attr:`~ardemo.ProbabilisticModel.validate_args` is on)."""
-        x = check_last_dim(name, check_tensor(name, x), self.n_units, "units")
-        if self.validate_args:
-            check_binary(name, x)
-        return x
+        return self.check_event(name, x)
 
     def _check_support(self, name: str, x: torch.Tensor) -> None:
         check_binary(name, check_tensor(name, x))

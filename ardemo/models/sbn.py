@@ -97,10 +97,7 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
 
     def check(self, x: object) -> torch.Tensor:
         """Validate data of shape ``(..., n_visible)`` (binary, while :attr:`~ardemo.ProbabilisticModel.validate_args` is on)."""
-        x = check_last_dim("x", check_tensor("x", x), self.n_visible, "pixels")
-        if self.validate_args:
-            check_binary("x", x)
-        return x
+        return self.check_event("x", x)
 
     def _check_support(self, name: str, x: torch.Tensor) -> None:
         check_binary(name, check_tensor(name, x))

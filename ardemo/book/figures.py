@@ -8,6 +8,8 @@ import matplotlib.pyplot as plt
 import torch
 from torchvision.utils import make_grid
 
+from ..core.validation import check_int, check_tensor
+
 
 def show_images(
     images: torch.Tensor,
@@ -26,6 +28,13 @@ def show_images(
     'three of each'
     >>> plt.close("all")
     """
+    images = check_tensor("images", images)
+    side = check_int("side", side, minimum=1)
+    nrow = check_int("nrow", nrow, minimum=1)
+    if images.dim() != 2 or images.shape[1] != side * side:
+        raise ValueError(
+            f"images: expected rows of side * side = {side * side} pixels, got shape {tuple(images.shape)}"
+        )
     grid = make_grid(images.detach().float().cpu().reshape(-1, 1, side, side), nrow=nrow, padding=1, pad_value=0.5)
     if ax is None:
         ax = plt.figure(figsize=(nrow * 0.45, 0.45 * math.ceil(len(images) / nrow))).gca()

@@ -39,6 +39,8 @@ def check_values(name: str, got, expected, rtol: float = 1e-5, atol: float = 1e-
     """Require the values to match the reference within tolerance, reporting the worst entry."""
     for k, (value, ref) in enumerate(zip(_as_tuple(got), _as_tuple(expected))):
         value, ref = value.detach(), ref.detach()
+        if value.shape != ref.shape:
+            raise AssertionError(f"{name}: output {k} has shape {tuple(value.shape)}, expected {tuple(ref.shape)}.")
         bad = ~torch.isclose(value, ref, rtol=rtol, atol=atol)
         if bool(bad.any()):
             idx = tuple(int(i) for i in bad.nonzero()[0])

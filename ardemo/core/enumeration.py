@@ -45,6 +45,8 @@ def all_configurations(
             [1., 1.]])
     """
     n = check_enumerable("n", check_int("n", n, minimum=1), "sites")
+    if not isinstance(dtype, torch.dtype):
+        raise TypeError(f"dtype: expected a torch.dtype such as torch.float32 or torch.long, got {dtype!r}")
     k = torch.arange(2**n, device=device)
     bits = (k.unsqueeze(1) >> torch.arange(n - 1, -1, -1, device=device)) & 1
     return bits.to(dtype)
@@ -82,6 +84,8 @@ def empirical_distribution(x: torch.Tensor) -> torch.Tensor:
     x = check_tensor("x", x)
     if x.dim() != 2:
         raise ValueError(f"x: expected shape (N, n), got {tuple(x.shape)}")
+    if x.shape[0] == 0:
+        raise ValueError("x: expected at least one configuration, got an empty batch")
     n = check_enumerable("x", check_int("n", x.shape[1], minimum=1), "sites")
     counts = torch.bincount(configuration_index(x), minlength=2**n)
     return counts.to(x.dtype) / x.shape[0]

@@ -10,7 +10,17 @@ import math
 
 import torch
 
-from .validation import check_tensor
+from .validation import check_finite, check_int, check_real, check_tensor
+
+
+def _along(samples: object, dim: object) -> tuple[torch.Tensor, int, int]:
+    """``samples`` a floating tensor with at least two values along ``dim``; returns it, ``dim`` and ``N``."""
+    samples = check_tensor("samples", samples)
+    dim = check_int("dim", dim, minimum=-max(samples.dim(), 1), maximum=max(samples.dim(), 1) - 1)
+    n = samples.shape[dim]
+    if n < 2:
+        raise ValueError(f"samples: expected at least 2 values along dim {dim}, got {n}")
+    return samples, dim, n
 
 
 def standard_error(samples: torch.Tensor, dim: int = 0) -> torch.Tensor:
@@ -19,10 +29,7 @@ def standard_error(samples: torch.Tensor, dim: int = 0) -> torch.Tensor:
     >>> standard_error(torch.tensor([1.0, 2.0, 3.0, 4.0]))
     tensor(0.6455)
     """
-    samples = check_tensor("samples", samples)
-    n = samples.shape[dim]
-    if n < 2:
-        raise ValueError(f"samples: expected at least 2 values along dim {dim}, got {n}")
+    samples, dim, n = _along(samples, dim)
     return samples.std(dim) / math.sqrt(n)
 
 
@@ -34,9 +41,10 @@ def t_statistic(samples: torch.Tensor, exact: torch.Tensor | float, dim: int = 0
     >>> t_statistic(torch.tensor([1.0, 2.0, 3.0, 4.0]), 2.5)
     tensor(0.)
     """
-    samples = check_tensor("samples", samples)
-    n = samples.shape[dim]
-    if n < 2:
-        raise ValueError(f"samples: expected at least 2 values along dim {dim}, got {n}")
+    samples, dim, n = _along(samples, dim)
+    if isinstance(exact, torch.Tensor):
+        check_finite("exact", check_tensor("exact", exact))
+    else:
+        exact = check_real("exact", exact)
     error = (samples.var(dim) / n).sqrt().clamp_min(1e-12)
     return (samples.mean(dim) - exact) / error

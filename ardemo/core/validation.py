@@ -118,3 +118,92 @@ def check_binary(name: str, value: torch.Tensor) -> torch.Tensor:
         example = value[bad].flatten()[0].item()
         raise ValueError(f"{name}: expected binary values in {{0, 1}}, found {example!r}")
     return value
+
+
+def check_real(
+    name: str,
+    value: object,
+    minimum: float | None = None,
+    maximum: float | None = None,
+    strict: bool = False,
+) -> float:
+    """Return ``value`` as a finite ``float`` within ``[minimum, maximum]`` (open ends when ``strict``).
+
+    >>> check_real("eta", 0.5, minimum=0.0)
+    0.5
+    >>> check_real("eta", float("nan"))
+    Traceback (most recent call last):
+    ...
+    ValueError: eta: expected a finite number, got nan
+    """
+    if isinstance(value, torch.Tensor) and value.numel() == 1 and not value.requires_grad:
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name}: expected a real number, got {_kind(value)} {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise ValueError(f"{name}: expected a finite number, got {value}")
+    low = minimum is not None and (value <= minimum if strict else value < minimum)
+    high = maximum is not None and (value >= maximum if strict else value > maximum)
+    if low or high:
+        lo = "-inf" if minimum is None else f"{minimum:g}"
+        hi = "inf" if maximum is None else f"{maximum:g}"
+        brackets = ("(", ")") if strict else ("[", "]")
+        raise ValueError(f"{name}: expected a number in {brackets[0]}{lo}, {hi}{brackets[1]}, got {value:g}")
+    return value
+
+
+def check_bool(name: str, value: object) -> bool:
+    """Return ``value`` if it is ``True`` or ``False`` (not 1, not ``"yes"``)."""
+    if not isinstance(value, bool):
+        raise TypeError(f"{name}: expected True or False, got {_kind(value)} {value!r}")
+    return value
+
+
+def check_callable(name: str, value: object) -> object:
+    """Return ``value`` if it can be called."""
+    if not callable(value):
+        raise TypeError(f"{name}: expected a function, got {_kind(value)}")
+    return value
+
+
+def check_float_dtype(name: str, dtype: object) -> torch.dtype:
+    """Return ``dtype`` if it is a floating-point ``torch.dtype`` (an integer dtype would truncate)."""
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise TypeError(f"{name}: expected a floating-point torch.dtype such as torch.float64, got {dtype!r}")
+    return dtype
+
+
+def check_finite(name: str, value: torch.Tensor) -> torch.Tensor:
+    """Require every entry to be finite (no NaN, no infinity)."""
+    if value.is_floating_point() and not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name}: expected finite values, found NaN or infinity")
+    return value
+
+
+def check_open_unit(name: str, value: torch.Tensor) -> torch.Tensor:
+    """Require every entry to lie strictly inside (0, 1), where logs of ``u`` and ``1 - u`` are finite."""
+    bad = ~((value > 0) & (value < 1))
+    if bool(bad.any()):
+        raise ValueError(f"{name}: expected values strictly between 0 and 1, found {value[bad].flatten()[0].item()!r}")
+    return value
+
+
+def check_same_shape(name: str, value: torch.Tensor, like_name: str, like: torch.Tensor) -> torch.Tensor:
+    """Require ``value`` to have the shape of ``like``."""
+    if value.shape != like.shape:
+        raise ValueError(f"{name}: expected the shape of {like_name}, {tuple(like.shape)}, got {tuple(value.shape)}")
+    return value
+
+
+def check_shape_arg(name: str, shape: object) -> torch.Size:
+    """Return ``shape`` (an int or a sequence of ints >= 0) as a ``torch.Size``."""
+    if isinstance(shape, numbers.Integral) and not isinstance(shape, bool):
+        shape = (shape,)
+    if not isinstance(shape, (tuple, list, torch.Size)) or not all(
+        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
+    ):
+        raise TypeError(f"{name}: expected a tuple of ints, got {shape!r}")
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{name}: expected sizes >= 0, got {tuple(shape)}")
+    return torch.Size(int(s) for s in shape)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ..core.validation import check_int
+from ..core.validation import check_bool, check_int, check_real, check_tensor
 
 ENV_DATA_DIR = "ARDEMO_DATA_DIR"
 DEFAULT_DATA_DIR = Path.home() / ".cache" / "ardemo" / "data"
@@ -42,6 +42,16 @@ class ImageSet:
     shape: tuple[int, int]
     name: str
 
+    def __post_init__(self) -> None:
+        images = check_tensor("images", self.images)
+        if images.dim() != 2:
+            raise ValueError(f"images: expected flattened images of shape (N, H*W), got {tuple(images.shape)}")
+        if not isinstance(self.labels, torch.Tensor) or self.labels.shape != images.shape[:1]:
+            got = tuple(self.labels.shape) if isinstance(self.labels, torch.Tensor) else type(self.labels).__name__
+            raise ValueError(f"labels: expected one label per image, shape ({images.shape[0]},), got {got}")
+        if len(self.shape) != 2 or self.shape[0] * self.shape[1] != images.shape[1]:
+            raise ValueError(f"shape: expected (H, W) with H*W = {images.shape[1]} pixels, got {tuple(self.shape)}")
+
     def __len__(self) -> int:
         return self.images.shape[0]
 
@@ -59,9 +69,8 @@ def _finish(
     threshold: float,
     device: torch.device | str | None,
 ) -> ImageSet:
-    if not 0.0 < threshold < 1.0:
-        raise ValueError(f"threshold: expected a number in (0, 1), got {threshold!r}")
-    if binarize:
+    threshold = check_real("threshold", threshold, minimum=0.0, maximum=1.0, strict=True)
+    if check_bool("binarize", binarize):
         images = (images > threshold).float()
         name = f"{name} (binarised at {threshold:g})"
     return ImageSet(images.to(device), labels.to(device), shape, name)
@@ -88,8 +97,8 @@ def ring(n: int = 1000, noise: float = 0.05, seed: int = 0, device: torch.device
     from sklearn.datasets import make_circles
 
     n = check_int("n", n, minimum=1)
-    if not noise >= 0:
-        raise ValueError(f"noise: expected a standard deviation >= 0, got {noise!r}")
+    noise = check_real("noise", noise, minimum=0.0)
+    seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1)
     # make_circles splits n_samples between the circles: ask for twice as many, keep the outer one
     points, which = make_circles(n_samples=2 * n, noise=noise, random_state=seed)
     outer = points[which == 0][:n]
@@ -115,6 +124,7 @@ def photo_patches(
     n = check_int("n", n, minimum=1)
     size = check_int("size", size, minimum=1)
     scale = check_int("scale", scale, minimum=1)
+    seed = check_int("seed", seed, minimum=0)
     photos = torch.stack(
         [torch.tensor(np.asarray(img), dtype=torch.float32).mean(-1) / 255.0 for img in load_sample_images().images]
     )
@@ -140,9 +150,15 @@ _IDX_FILES = {
 def data_dir(root: str | os.PathLike | None = None) -> Path:
     """The folder datasets are read from: ``root``, else ``$ARDEMO_DATA_DIR``, else ``~/.cache/ardemo/data``."""
     if root is not None:
-        return Path(root)
-    env = os.environ.get(ENV_DATA_DIR, "").strip()
-    return Path(env) if env else DEFAULT_DATA_DIR
+        if not isinstance(root, (str, os.PathLike)):
+            raise TypeError(f"root: expected a folder path, got {type(root).__name__}")
+        folder, name = Path(root), "root"
+    else:
+        env = os.environ.get(ENV_DATA_DIR, "").strip()
+        folder, name = (Path(env), ENV_DATA_DIR) if env else (DEFAULT_DATA_DIR, "the default data folder")
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"{name}: expected a folder, got the file {folder}")
+    return folder
 
 
 def _read_idx(raw: Path, stem: str, md5s: dict[str, str], reader) -> torch.Tensor | None:
@@ -177,6 +193,8 @@ def _load_idx_dataset(
 
     if split not in _IDX_FILES:
         raise ValueError(f"split: expected 'train' or 'test', got {split!r}")
+    download = check_bool("download", download)
+    check_bool("binarize", binarize)
     cls = getattr(tvd, cls_name)
     folder = data_dir(root)
     raw = folder / cls_name / "raw"

@@ -72,6 +72,9 @@ class ProbabilisticModel(nn.Module):
 
     has_rsample = False
     batch_shape = torch.Size()
+    support = "binary"
+    """What an event's entries are: ``"binary"`` (0/1 floats), ``"group"`` (integer group elements) or
+    ``"real"`` (like ``torch.distributions``' ``support`` constraint, as a name)."""
 
     def __init__(self, validate_args: bool | None = None) -> None:
         super().__init__()
@@ -161,6 +164,8 @@ class ProbabilisticModel(nn.Module):
     def _flat(self, fn, x: torch.Tensor) -> torch.Tensor:
         """Apply ``fn`` (one value per event of a flat batch) over any leading batch dimensions."""
         batch = x.shape[: x.dim() - len(self.event_shape)]
+        if x.numel() == 0:  # an empty batch: nothing to compute (some networks cannot reshape zero rows)
+            return torch.zeros(batch, dtype=self.dtype, device=x.device)
         out = fn(x.reshape(-1, *self.event_shape))
         return out.reshape(batch)
 

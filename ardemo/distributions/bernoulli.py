@@ -10,8 +10,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..core.validation import check_binary, check_tensor
+from ..core.validation import check_binary, check_finite, check_real, check_tensor, validate_args_default
 from .base import ProbabilisticModel
+
+
+def _check_relaxed(name: str, x: torch.Tensor) -> None:
+    """Entries in [0, 1]: binary, or relaxed (the formula is also the Concrete relaxation's)."""
+    bad = ~((x >= 0) & (x <= 1))
+    if bool(bad.any()):
+        raise ValueError(
+            f"{name}: expected binary values in {{0, 1}} (or relaxed ones in [0, 1]), found {x[bad].flatten()[0].item()!r}"
+        )
 
 
 def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
@@ -20,6 +29,15 @@ def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     >>> bernoulli_log_prob(torch.tensor([1.0, 0.0]), torch.zeros(2))
     tensor(-1.3863)
     """
+    x, logits = check_tensor("x", x), check_tensor("logits", logits)
+    try:
+        torch.broadcast_shapes(x.shape, logits.shape)
+    except RuntimeError:
+        raise ValueError(
+            f"logits: expected a shape that broadcasts with x's {tuple(x.shape)}, got {tuple(logits.shape)}"
+        ) from None
+    if validate_args_default():
+        _check_relaxed("x", x)
     return (x * logits - F.softplus(logits)).sum(-1)
 
 
@@ -30,6 +48,13 @@ def pairwise_bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.
     >>> pairwise_bernoulli_log_prob(torch.eye(2), torch.zeros(3, 2)).shape
     torch.Size([2, 3])
     """
+    x, logits = check_tensor("x", x), check_tensor("logits", logits)
+    if x.dim() != 2 or logits.dim() != 2 or x.shape[1] != logits.shape[1]:
+        raise ValueError(
+            f"logits: expected shapes (n, k) for x and (m, k) for logits, got {tuple(x.shape)} and {tuple(logits.shape)}"
+        )
+    if validate_args_default():
+        _check_relaxed("x", x)
     return x @ logits.T - F.softplus(logits).sum(-1)
 
 
@@ -51,12 +76,14 @@ class IndependentBernoulli(ProbabilisticModel):
         logits = check_tensor("logits", logits)
         if logits.dim() != 1:
             raise ValueError(f"logits: expected shape (n,), got {tuple(logits.shape)}")
+        check_finite("logits", logits)
         self.logits = nn.Parameter(logits.detach().clone())
 
     @classmethod
     def from_data(cls, data: torch.Tensor, clamp: float = 1e-3, **kwargs) -> "IndependentBernoulli":
         """The maximum-likelihood fit to binary ``data`` (shape ``(N, n)``), means clamped to
         :math:`[\\text{clamp}, 1 - \\text{clamp}]` so every configuration keeps some mass."""
+        clamp = check_real("clamp", clamp, minimum=0.0, maximum=0.5, strict=True)
         data = check_binary("data", check_tensor("data", data))
         if data.dim() != 2 or data.shape[0] == 0:
             raise ValueError(f"data: expected a non-empty (N, n) tensor, got shape {tuple(data.shape)}")

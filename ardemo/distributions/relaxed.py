@@ -11,7 +11,24 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..core.validation import check_positive_float, check_tensor
+from ..core.validation import (
+    check_binary,
+    check_bool,
+    check_open_unit,
+    check_positive_float,
+    check_same_shape,
+    check_shape_arg,
+    check_tensor,
+    validate_args_default,
+)
+
+
+def _check_uniform(name: str, u: object, logits: object) -> None:
+    """``logits`` a floating tensor and ``u`` uniforms of its shape strictly inside (0, 1)."""
+    logits = check_tensor("logits", logits)
+    check_same_shape(name, check_tensor(name, u), "logits", logits)
+    if validate_args_default():
+        check_open_unit(name, u)
 
 
 def open_uniform(shape: torch.Size | tuple[int, ...], *, like: torch.Tensor) -> torch.Tensor:
@@ -22,6 +39,8 @@ def open_uniform(shape: torch.Size | tuple[int, ...], *, like: torch.Tensor) -> 
     >>> bool(((u > 0) & (u < 1)).all())
     True
     """
+    shape = check_shape_arg("shape", shape)
+    like = check_tensor("like", like)
     u = torch.rand(shape, device=like.device, dtype=like.dtype)
     return u.clamp_(torch.finfo(like.dtype).tiny, 1.0 - torch.finfo(like.dtype).eps)
 
@@ -61,10 +80,11 @@ def binary_concrete(
     """
     logits = check_tensor("logits", logits)
     temperature = check_positive_float("temperature", temperature)
+    check_bool("hard", hard)
     if noise is None:
         noise = logistic_noise(logits.shape, like=logits)
-    elif noise.shape != logits.shape:
-        raise ValueError(f"noise: expected shape {tuple(logits.shape)} like logits, got {tuple(noise.shape)}")
+    else:
+        check_same_shape("noise", check_tensor("noise", noise), "logits", logits)
     z = logits + noise
     soft = torch.sigmoid(z / temperature)
     if not hard:
@@ -79,6 +99,7 @@ def logistic(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     >>> logistic(torch.zeros(2), torch.tensor([0.5, 0.75]))
     tensor([0.0000, 1.0986])
     """
+    _check_uniform("u", u, logits)
     return logits + torch.log(u) - torch.log1p(-u)
 
 
@@ -93,6 +114,7 @@ def coupled_uniform(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     >>> coupled_uniform(torch.zeros(1), torch.tensor([0.75]))  # theta = 1/2, b = 1
     tensor([0.5000])
     """
+    _check_uniform("u", u, logits)
     with torch.no_grad():
         theta, one_minus_theta = torch.sigmoid(logits), torch.sigmoid(-logits)
         one = u > one_minus_theta
@@ -113,6 +135,10 @@ def conditional_logistic(logits: torch.Tensor, b: torch.Tensor, v: torch.Tensor)
     >>> torch.allclose(conditional_logistic(ell, (z > 0).float(), coupled_uniform(ell, u)), z)
     True
     """
+    _check_uniform("v", v, logits)
+    b = check_same_shape("b", check_tensor("b", b), "logits", logits)
+    if validate_args_default():
+        check_binary("b", b)
     log_ratio = torch.log(v) - torch.log1p(-v)
     positive = F.softplus(log_ratio + F.softplus(logits))  # ln(1 + v / ((1 - v)(1 - theta)))
     negative = -F.softplus(F.softplus(-logits) - log_ratio)  # -ln(1 + (1 - v) / (v theta))

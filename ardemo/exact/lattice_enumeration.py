@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import torch
 
 from ..core.enumeration import all_configurations, check_enumerable, configuration_index
-from ..core.validation import no_validation
+from ..core.validation import check_callable, check_int, check_tensor, no_validation
 from ..lattices.energy import Model
 
 
@@ -32,7 +32,7 @@ class LatticeEnumeration:
         if model.group.order != 2:
             raise ValueError(f"model: enumeration is implemented for a binary group, got {model.group}")
         check_enumerable("model", n, "sites")
-        self.model, self.n_sites, self.chunk = model, n, chunk
+        self.model, self.n_sites, self.chunk = model, n, check_int("chunk", chunk, minimum=1)
         self.configs = all_configurations(n, device=device, dtype=torch.long).reshape(-1, *model.lattice.shape)
         self.energies = model.energy(self.configs, dtype=torch.float64)
         self.log_z = torch.logsumexp(-self.energies, 0)
@@ -50,19 +50,44 @@ class LatticeEnumeration:
     @torch.no_grad()
     def log_probs(self, log_prob: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
         """:math:`\\ln q` of every configuration (in chunks), float64."""
+        check_callable("log_prob", log_prob)
         return torch.cat([log_prob(c).double() for c in self.configs.split(self.chunk)])
 
     def symmetrize(self, log_q: torch.Tensor, perms: torch.Tensor) -> torch.Tensor:
         """:math:`\\ln \\frac1{|S|}\\sum_{g\\in S} q(g\\cdot x)` for the site permutations ``perms`` (all of them)."""
+        log_q = self._check_log_q(log_q)
+        if not isinstance(perms, torch.Tensor) or perms.dtype not in (torch.int32, torch.int64):
+            raise TypeError(f"perms: expected an integer tensor of site permutations, got {type(perms).__name__}")
         flat = self.configs.flatten(1)
+        if perms.dim() != 2 or perms.shape[1] != self.n_sites or perms.shape[0] == 0:
+            raise ValueError(
+                f"perms: expected shape (k, {self.n_sites}), one permutation of the sites per row, got {tuple(perms.shape)}"
+            )
+        if not torch.equal(perms.sort(1).values, torch.arange(self.n_sites, device=perms.device).expand_as(perms)):
+            raise ValueError("perms: expected every row to be a permutation of the sites 0..n-1")
         total = torch.full_like(log_q, -torch.inf)
         with no_validation():  # permuted rows of all configurations are configurations
             for perm in perms.to(flat.device):
                 total = torch.logaddexp(total, log_q[configuration_index(flat[:, perm])])
         return total - torch.log(torch.tensor(float(len(perms)), dtype=log_q.dtype))
 
+    def _check_log_q(self, log_q: object) -> torch.Tensor:
+        """``log_q``: :math:`\\ln q` of every configuration, in the order of ``configs``, normalised."""
+        log_q = check_tensor("log_q", log_q)
+        if log_q.shape != (len(self.configs),):
+            raise ValueError(
+                f"log_q: expected one log-probability per configuration, shape ({len(self.configs)},), got {tuple(log_q.shape)}"
+            )
+        if bool(torch.isnan(log_q).any()):
+            raise ValueError("log_q: expected log-probabilities, found NaN")
+        mass = float(log_q.double().exp().sum())
+        if abs(mass - 1) > 1e-3:
+            raise ValueError(f"log_q: expected a normalised distribution, total mass {mass:.6g}")
+        return log_q
+
     def variational_free_energy(self, log_q: torch.Tensor) -> float:
         """Exact :math:`F_q = \\sum_x q(x)(E(x) + \\ln q(x))`."""
+        log_q = self._check_log_q(log_q)
         q = log_q.exp()
         return (q * (self.energies + log_q)).sum().item()
 
@@ -72,7 +97,12 @@ class LatticeEnumeration:
 
     def expectation(self, values: torch.Tensor, log_q: torch.Tensor | None = None) -> torch.Tensor:
         """:math:`\\sum_x w(x)\\,v(x)` over the first axis, with :math:`w = q` or the Boltzmann :math:`p`."""
-        w = (self.log_p if log_q is None else log_q).exp()
+        w = (self.log_p if log_q is None else self._check_log_q(log_q)).exp()
+        values = check_tensor("values", values)
+        if values.dim() == 0 or values.shape[0] != len(self.configs):
+            raise ValueError(
+                f"values: expected one value per configuration, shape ({len(self.configs)}, ...), got {tuple(values.shape)}"
+            )
         return torch.tensordot(w.to(values.dtype), values, dims=1)
 
 
@@ -92,7 +122,13 @@ def bond_correlations(x: torch.Tensor, model: Model, shifts: Sequence[Sequence[i
     """
     x = model.check("x", x)
     d = model.lattice.dimension
-    shifts = [tuple(int(i == a) for i in range(d)) for a in range(d)] if shifts is None else shifts
+    if shifts is None:
+        shifts = [tuple(int(i == a) for i in range(d)) for a in range(d)]
+    for shift in shifts:
+        if not isinstance(shift, Sequence) or len(shift) != d:
+            raise ValueError(f"shifts: expected lattice vectors of {d} integers, got {shift!r}")
+        for s in shift:
+            check_int("shifts", s)
     dims = tuple(range(1, d + 1))
     out = []
     for shift in shifts:

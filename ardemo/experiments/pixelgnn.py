@@ -49,7 +49,10 @@ class PixelGNNLattice:
     def __post_init__(self) -> None:
         if self.lattice not in ("tree", "flat"):
             raise ValueError(f"lattice: expected 'tree' or 'flat', got {self.lattice!r}")
-        for name in ("size", "steps", "mixtures", "log_every", "chunk"):
+        check_int("size", self.size, minimum=2)
+        if self.lattice == "tree" and self.size & (self.size - 1):
+            raise ValueError(f"size: a tree lattice needs a power of two, got {self.size}")
+        for name in ("steps", "mixtures", "log_every", "chunk"):
             check_int(name, getattr(self, name), minimum=1)
         for name in ("batch", "samples"):  # a standard error needs two values
             check_int(name, getattr(self, name), minimum=2)

@@ -7,8 +7,19 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import torch
 
+from ..core.validation import check_int
 from .graph import Graph
 from .lattice import FlatLattice, TreeLattice
+
+
+def _check_pair(lattice: object, graph: object) -> None:
+    """``graph`` must be a causal graph of ``lattice`` (one node per lattice node)."""
+    if not isinstance(lattice, (FlatLattice, TreeLattice)):
+        raise TypeError(f"lattice: expected a FlatLattice or TreeLattice, got {type(lattice).__name__}")
+    if not isinstance(graph, Graph):
+        raise TypeError(f"graph: expected an ardemo.Graph, got {type(graph).__name__}")
+    if graph.n_nodes != lattice.n_nodes:
+        raise ValueError(f"graph: expected a graph over the lattice's {lattice.n_nodes} nodes, got {graph.n_nodes}")
 
 
 def draw_causal_graph(
@@ -26,10 +37,15 @@ def draw_causal_graph(
     >>> draw_causal_graph(ax, lattice, lattice.causal_graph(1.5), targets=[5])
     >>> plt.close(fig)
     """
+    _check_pair(lattice, graph)
     if lattice.dimension != 2:
         raise ValueError(f"lattice: drawing needs a 2-d lattice, got dimension {lattice.dimension}")
     size = lattice.size
     targets = list(range(lattice.n_nodes)) if targets is None else list(targets)
+    for t in targets:
+        check_int("targets", t, minimum=0, maximum=lattice.n_nodes - 1)
+    if not isinstance(ax, plt.Axes):
+        raise TypeError(f"ax: expected matplotlib Axes, got {type(ax).__name__}")
     cmap = plt.get_cmap("tab10" if graph.n_types <= 10 else "tab20")
     colours = {t: cmap((t - 1) % cmap.N) for t in graph.type_dict}
     for t, s, k in zip(graph.targets.tolist(), graph.sources.tolist(), graph.types.tolist()):
@@ -99,6 +115,7 @@ def site_depths(lattice: FlatLattice | TreeLattice, graph: Graph) -> torch.Tenso
             [3, 4, 5],
             [6, 7, 8]])
     """
+    _check_pair(lattice, graph)
     depth = torch.empty(lattice.n_sites, dtype=torch.long)
     depth[lattice.node_sites] = graph.source_depths
     return depth.reshape(lattice.shape)

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ..core.validation import check_int
+from ..core.validation import check_float_dtype, check_int, check_real, validate_args_default
 from .groups import SymmetricGroup
 from .lattice import FlatLattice, TreeLattice
 
@@ -29,7 +29,11 @@ class Energy:
     """
 
     def __init__(self, terms: Sequence[tuple[float, Energy]]) -> None:
-        self.terms = list(terms)
+        self.terms = []
+        for term in terms:
+            if not (isinstance(term, (tuple, list)) and len(term) == 2 and isinstance(term[1], Energy)):
+                raise TypeError(f"terms: expected (coefficient, TwoBody) pairs, got {term!r}")
+            self.terms.append((check_real("terms: coefficient", term[0]), term[1]))
 
     def __add__(self, other: "Energy") -> "Energy":
         if not isinstance(other, Energy):
@@ -79,10 +83,15 @@ class TwoBody(Energy):
         self.shift = tuple(check_int("shift", s) for s in shift)
         if not self.shift or not any(self.shift):
             raise ValueError(f"shift: expected a non-zero lattice vector, got {tuple(shift)}")
-        self.values = torch.as_tensor(values, dtype=torch.get_default_dtype())
-        if self.values.dim() != 1:
+        try:
+            self.values = torch.as_tensor(values, dtype=torch.get_default_dtype())
+        except (TypeError, ValueError, RuntimeError):
+            raise TypeError(f"values: expected a sequence of numbers, got {values!r}") from None
+        if self.values.dim() != 1 or len(self.values) < 2:
             raise ValueError(f"values: expected one number per group element, got shape {tuple(self.values.shape)}")
-        super().__init__([(1.0, self)])
+        if not bool(torch.isfinite(self.values).all()):
+            raise ValueError(f"values: expected finite numbers, got {self.values.tolist()}")
+        self.terms = [(1.0, self)]
 
     def __repr__(self) -> str:
         return f"TwoBody({list(self.shift)}, {self.values.tolist()})"
@@ -142,6 +151,8 @@ class Model:
 
     def energy(self, x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
         """:math:`E(x)` for each configuration, shape ``(batch,)`` (default floating dtype unless given)."""
+        if dtype is not None:
+            check_float_dtype("dtype", dtype)
         return self.energy_function(self.check("x", x), self.group, dtype)
 
     def encode(self, x: torch.Tensor) -> torch.Tensor:
@@ -166,6 +177,19 @@ class Model:
     def transform(self, x: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:
         """Apply site permutations ``perm`` (from :meth:`ardemo.Lattice.randperm`), one per configuration or broadcast."""
         flat = self.check("x", x).flatten(1)
+        if not isinstance(perm, torch.Tensor) or perm.dtype not in (torch.int32, torch.int64):
+            raise TypeError(f"perm: expected an integer tensor of site permutations, got {type(perm).__name__}")
+        n = self.lattice.n_sites
+        if (
+            perm.dim() not in (1, 2)
+            or perm.shape[-1] != n
+            or (perm.dim() == 2 and perm.shape[0] not in (1, flat.shape[0]))
+        ):
+            raise ValueError(f"perm: expected shape ({n},) or (batch, {n}), got {tuple(perm.shape)}")
+        if validate_args_default() and not torch.equal(
+            perm.sort(-1).values, torch.arange(n, device=perm.device).expand_as(perm)
+        ):
+            raise ValueError("perm: expected permutations of the sites 0..n_sites-1")
         perm = perm.to(x.device)
         return flat.gather(1, perm.expand(flat.shape[0], -1)).reshape(x.shape)
 
@@ -176,6 +200,7 @@ def ising(coupling: float) -> Energy:
     >>> ising(0.5)
     -0.5*TwoBody([1, 0], [1.0, -1.0]) + -0.5*TwoBody([0, 1], [1.0, -1.0])
     """
+    coupling = check_real("coupling", coupling)
     return -coupling * (TwoBody([1, 0], [1.0, -1.0]) + TwoBody([0, 1], [1.0, -1.0]))
 
 

@@ -24,6 +24,10 @@ class Graph:
 
     def __init__(self, n_nodes: int, edges: Sequence[tuple[int, int, Hashable]]) -> None:
         self.n_nodes = check_int("n_nodes", n_nodes, minimum=1)
+        edges = list(edges)
+        for e in edges:
+            if not isinstance(e, (tuple, list)) or len(e) != 3:
+                raise ValueError(f"edges: expected (target, source, type) triples, got {e!r}")
         keys = sorted({e[2] for e in edges})
         self.type_dict = {i + 1: key for i, key in enumerate(keys)}
         number = {key: i for i, key in self.type_dict.items()}

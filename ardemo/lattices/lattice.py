@@ -44,6 +44,12 @@ class Lattice:
 
     def site_index(self, coords: torch.Tensor) -> torch.Tensor:
         """Row-major index of integer coordinates (taken modulo ``size``), shape ``(..., dim) -> (...)``."""
+        if not isinstance(coords, torch.Tensor) or coords.is_floating_point() or coords.is_complex():
+            raise TypeError(
+                f"coords: expected an integer tensor of coordinates, got {getattr(coords, 'dtype', type(coords).__name__)}"
+            )
+        if coords.dim() == 0 or coords.shape[-1] != self.dimension:
+            raise ValueError(f"coords: expected shape (..., {self.dimension}), got {tuple(coords.shape)}")
         weights = self.size ** torch.arange(self.dimension - 1, -1, -1, device=coords.device)
         return ((coords % self.size) * weights).sum(-1)
 
@@ -122,6 +128,8 @@ class FlatLattice(Lattice):
 
     def relation(self, target: int, source: int) -> tuple[int, ...]:
         """Edge type: the sorted absolute minimum-image displacement (one label per point-group orbit)."""
+        target = check_int("target", target, minimum=0, maximum=self.n_nodes - 1)
+        source = check_int("source", source, minimum=0, maximum=self.n_nodes - 1)
         d = (self.coordinates[target] - self.coordinates[source]).abs() % self.size
         return tuple(sorted(torch.minimum(d, self.size - d).tolist()))
 
@@ -219,8 +227,18 @@ class TreeLattice(Lattice):
         return _build_graph(self, self.default_radius if radius is None else radius)
 
 
+MAX_GRAPH_NODES = 2**14
+"""The largest lattice whose causal graph is built (128 x 128 sites): the construction compares every
+pair of nodes, so it grows as the square of the number of nodes (seconds at this limit)."""
+
+
 def _build_graph(lattice: FlatLattice | TreeLattice, radius: float) -> Graph:
     radius = _radius(radius)
+    if lattice.n_nodes > MAX_GRAPH_NODES:
+        raise ValueError(
+            f"lattice: {lattice!r} has {lattice.n_nodes} sites; a causal graph is built for at most "
+            f"{MAX_GRAPH_NODES} (its construction compares every pair of nodes)"
+        )
     edges = [(n, m, lattice.relation(n, m)) for n in range(lattice.n_nodes) for m in lattice.relevant_nodes(n, radius)]
     return Graph(lattice.n_nodes, edges)
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 
-from ..core.validation import check_int, check_positive_float, no_validation
+from ..core.validation import check_bool, check_int, check_positive_float, check_real, no_validation
 from ..distributions.bernoulli import bernoulli_log_prob
 from ..distributions.relaxed import logistic, open_uniform
 from ..models.sbn import SigmoidBeliefNetwork
@@ -81,10 +81,8 @@ class ElboTrainer:
         lr = check_positive_float("lr", lr)
         temperature = check_positive_float("temperature", temperature)
         baseline_hidden = check_int("baseline_hidden", baseline_hidden, minimum=1)
-        if not isinstance(eta, (int, float)) or isinstance(eta, bool):
-            raise TypeError(f"eta: expected a number, got {type(eta).__name__}")
-        if not isinstance(tune, bool):
-            raise TypeError(f"tune: expected True or False, got {type(tune).__name__}")
+        eta = check_real("eta", eta)
+        tune = check_bool("tune", tune)
         dev, dtype = model.prior_logits.device, model.prior_logits.dtype
         n_layers = model.n_layers
         inputs = (model.n_visible, *model.latent_sizes[:-1])
@@ -247,9 +245,14 @@ def train_sbn(
     >>> history.steps, len(history.test_elbo)
     ([0, 10, 20], 3)
     """
+    if not isinstance(trainer, ElboTrainer):
+        raise TypeError(f"trainer: expected an ardemo.ElboTrainer, got {type(trainer).__name__}")
     steps = check_int("steps", steps, minimum=1)
     every = check_int("every", every, minimum=1)
-    train, test = trainer.model.check(train), trainer.model.check(test)  # once, not at every step
+    train, test = (
+        trainer.model.check_event("train", train),
+        trainer.model.check_event("test", test),
+    )  # once, not at every step
     draw = random_batches(train, batch_size)
     probe = test[:20] if probe is None else probe
 

@@ -23,13 +23,16 @@ from typing import NamedTuple
 
 import torch
 
-from ..core.validation import check_positive_float, check_tensor
+from ..core.validation import check_callable, check_positive_float, check_real, check_tensor
 from ..distributions.relaxed import conditional_logistic, coupled_uniform, logistic, open_uniform
 
 Objective = Callable[[torch.Tensor], torch.Tensor]
 
 
-def _check_logits(logits: object) -> torch.Tensor:
+def _check_logits(logits: object, f: object = None, hard_f: object = None) -> torch.Tensor:
+    check_callable("f", f)
+    if hard_f is not None:
+        check_callable("hard_f", hard_f)
     logits = check_tensor("logits", logits)
     if logits.dim() != 2:
         raise ValueError(f"logits: expected shape (batch, d), got {tuple(logits.shape)}")
@@ -55,6 +58,20 @@ def _check_temperature(temperature: float | torch.Tensor) -> float | torch.Tenso
             raise ValueError(f"temperature: expected > 0, got {temperature.detach().tolist()}")
         return temperature
     return check_positive_float("temperature", temperature)
+
+
+def _coefficient(name: str, value: object, rows: int) -> float | torch.Tensor:
+    """A number, or a tensor that is one number or one per row (``baseline``, ``eta``)."""
+    if isinstance(value, torch.Tensor):
+        check_tensor(name, value)
+        if value.numel() != 1 and value.shape != (rows,):
+            raise ValueError(
+                f"{name}: expected a number or one value per row, shape ({rows},), got {tuple(value.shape)}"
+            )
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name}: expected finite values, found NaN or infinity")
+        return value
+    return check_real(name, value)
 
 
 def _values(f: Objective, x: torch.Tensor) -> torch.Tensor:
@@ -100,8 +117,9 @@ def reinforce(
             [1., 1.],
             [1., 1.]])
     """
-    logits = _check_logits(logits)
+    logits = _check_logits(logits, f)
     u = _uniforms(logits, u)
+    baseline = _coefficient("baseline", baseline, logits.shape[0])
     with torch.no_grad():
         b = (logistic(logits, u) > 0).to(logits.dtype)
         values = _values(f, b)
@@ -121,7 +139,7 @@ def concrete(
     >>> concrete(lambda s: s.sum(-1), torch.zeros(1, 2), u=torch.full((1, 2), 0.5)).gradient
     tensor([[0.5000, 0.5000]])
     """
-    logits = _check_logits(logits)
+    logits = _check_logits(logits, f)
     temperature = _check_temperature(temperature)
     u = _uniforms(logits, u)
     with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
@@ -161,7 +179,7 @@ def rebar_values(
     >>> hard
     tensor([2.])
     """
-    logits = _check_logits(logits)
+    logits = _check_logits(logits, f, hard_f)
     temperature = _check_temperature(temperature)
     u = _uniforms(logits, u)
     v = None if v is None else _uniforms(logits, v, "v")
@@ -205,10 +223,12 @@ def rebar(
     >>> est.gradient, est.values  # eta = 0: REINFORCE
     (tensor([[1., 1.]]), tensor([2.]))
     """
-    logits = _check_logits(logits)
+    logits = _check_logits(logits, f, hard_f)
     temperature = _check_temperature(temperature)
     u = _uniforms(logits, u)
     v = None if v is None else _uniforms(logits, v, "v")
+    baseline = _coefficient("baseline", baseline, logits.shape[0])
+    eta = _coefficient("eta", eta, logits.shape[0])
     with torch.no_grad():
         f_hard = _values(f if hard_f is None else hard_f, (logistic(logits, u) > 0).to(logits.dtype))
     with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad

@@ -14,7 +14,7 @@ from __future__ import annotations
 import torch
 
 from ..core.stats import standard_error
-from ..core.validation import check_int, check_positive_float, no_validation
+from ..core.validation import check_int, check_positive_float, check_tensor, no_validation
 from ..models.pixelgnn import PixelGNN
 from .training import History, fit
 
@@ -40,6 +40,9 @@ def log_mean_exp(log_w: torch.Tensor, correct: bool = True) -> torch.Tensor:
     """:math:`\\ln\\frac1n\\sum_i w_i` over the last axis, plus (``correct``) the bin-statistics term
     :math:`\\widehat{\\mathrm{var}}(w)/(2n\\bar w^2)` that removes its :math:`O(1/n)` bias as an
     estimate of :math:`\\ln\\mathbb{E}[w]`."""
+    log_w = check_tensor("log_w", log_w)
+    if log_w.dim() == 0 or log_w.shape[-1] == 0:
+        raise ValueError(f"log_w: expected at least one value along the last axis, got shape {tuple(log_w.shape)}")
     n = log_w.shape[-1]
     top = log_w.max(-1, keepdim=True).values.detach()
     w = (log_w - top).exp()
@@ -74,6 +77,7 @@ def free_energy_loss(
     """
     net = _check_net(net)
     batch = check_int("batch", batch, minimum=2)
+    mixtures = check_int("mixtures", mixtures, minimum=1)
     beta = check_positive_float("beta", beta)
     x = net.sample(batch)
     log_q = net.log_prob(x)
@@ -109,6 +113,10 @@ def train(
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive_float("lr", lr)
     anneal = check_int("anneal", anneal, minimum=0)
+    batch = check_int("batch", batch, minimum=2)
+    mixtures = check_int("mixtures", mixtures, minimum=1)
+    if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}")
     optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
 
     def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
@@ -137,6 +145,8 @@ def estimate_free_energy(
     """Monte Carlo :math:`F_q` (or the mixture's) from ``samples`` draws: mean and standard error."""
     net = _check_net(net)
     samples = check_int("samples", samples, minimum=2)
+    mixtures = check_int("mixtures", mixtures, minimum=1)
+    batch = check_int("batch", batch, minimum=1)
     values = []
     for start in range(0, samples, batch):
         x = net.sample(min(batch, samples - start))

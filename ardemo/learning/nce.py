@@ -104,9 +104,24 @@ class NoiseContrastive(nn.Module):
 
     def forward(self, model: EnergyBasedModel, batch: torch.Tensor) -> torch.Tensor:
         """The NCE loss :math:`J` on ``batch`` with ``k`` fresh noise samples per row."""
+        if not callable(getattr(model, "unnormalized_log_prob", None)):
+            raise TypeError(
+                f"model: expected an energy-based model with unnormalized_log_prob, got {type(model).__name__}"
+            )
         batch = check_tensor("batch", batch)
         if batch.dim() != 2 or batch.shape[0] == 0:
             raise ValueError(f"batch: expected a non-empty (B, n) tensor, got shape {tuple(batch.shape)}")
+        event = getattr(model, "event_shape", None)
+        if event is not None and tuple(batch.shape[1:]) != tuple(event):
+            raise ValueError(
+                f"batch: expected rows of the model's event shape {tuple(event)}, got shape {tuple(batch.shape)}"
+            )
+        noise_event = getattr(self.noise, "event_shape", None)
+        if noise_event is not None and tuple(noise_event) != tuple(batch.shape[1:]):
+            raise ValueError(
+                f"noise: expected a distribution over events of shape {tuple(batch.shape[1:])} like the batch, "
+                f"got event_shape {tuple(noise_event)}"
+            )
         noise = self.noise.sample((self.k * batch.shape[0],)).to(batch.dtype)
         data_term = nn.functional.logsigmoid(self.logit(model, batch)).mean()
         noise_term = nn.functional.logsigmoid(-self.logit(model, noise)).mean()

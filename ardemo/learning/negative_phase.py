@@ -31,6 +31,8 @@ class ExactLikelihood:
     """
 
     def __call__(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
+        if not isinstance(model, BoltzmannMachine):
+            raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
         return -model.log_prob(batch, dtype=batch.dtype).mean()
 
     def __repr__(self) -> str:
@@ -73,6 +75,9 @@ class GibbsLikelihood:
         return torch.bernoulli(torch.full((self.chains, model.n_units), 0.5, device=batch.device, dtype=batch.dtype))
 
     def __call__(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
+        if not isinstance(model, BoltzmannMachine):
+            raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
+        batch = model.check_event("batch", batch)
         negatives = model.gibbs(self.start(model, batch), self.sweeps)
         self.state = negatives
         return model.energy(batch).mean() - model.energy(negatives).mean()
@@ -89,4 +94,7 @@ def contrastive_divergence_loss(
     >>> contrastive_divergence_loss(rbm, x, x).item()  # no gradient when the negatives are the data
     0.0
     """
+    if not isinstance(model, GaussianBernoulliRBM):
+        raise TypeError(f"model: expected an ardemo.GaussianBernoulliRBM, got {type(model).__name__}")
+    data, negatives = model.check_event("data", data), model.check_event("negatives", negatives)
     return model.free_energy(data).mean() - model.free_energy(negatives.detach()).mean()

@@ -19,13 +19,41 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from ..core.validation import check_int, check_positive_float
+from ..core.validation import check_int, check_positive_float, check_tensor
 from ..exact.transfer_matrix import IsingStrip, compare_rows
 from .training import History, fit
 
 
+def _check_strip(strip: object) -> IsingStrip:
+    if not isinstance(strip, IsingStrip):
+        raise TypeError(f"strip: expected an ardemo.IsingStrip, got {type(strip).__name__}")
+    return strip
+
+
+def _check_rows_model(name: str, model: object, strip: IsingStrip) -> nn.Module:
+    """``model``: a distribution over the strip's rows (``sample``, ``log_prob``, event shape ``(width,)``)."""
+    if not (callable(getattr(model, "log_prob", None)) and callable(getattr(model, "sample", None))):
+        raise TypeError(f"{name}: expected a model with sample and log_prob, got {type(model).__name__}")
+    event = getattr(model, "event_shape", None)
+    if event is not None and tuple(event) != (strip.width,):
+        raise ValueError(f"{name}: expected a model of rows of width {strip.width}, got event_shape {tuple(event)}")
+    return model
+
+
+def _check_row_log_probs(name: str, log_p: object, strip: IsingStrip) -> torch.Tensor:
+    log_p = check_tensor(name, log_p)
+    if log_p.shape != (2**strip.width,):
+        raise ValueError(
+            f"{name}: expected one value per row of the strip, shape ({2**strip.width},), got {tuple(log_p.shape)}"
+        )
+    return log_p
+
+
 def random_translations(x: torch.Tensor) -> torch.Tensor:
     """Shift each row of ``x`` cyclically by its own random offset (the strip is periodic)."""
+    x = check_tensor("x", x)
+    if x.dim() != 2:
+        raise ValueError(f"x: expected rows of shape (n, width), got {tuple(x.shape)}")
     n, width = x.shape
     shift = torch.randint(width, (n, 1), device=x.device)
     return torch.gather(x, 1, (torch.arange(width, device=x.device) + shift) % width)
@@ -41,6 +69,9 @@ def sampled_loss(
     when the teacher is translation invariant.
     """
     batch = check_int("batch", batch, minimum=1)
+    strip = _check_strip(strip)
+    _check_rows_model("student", student, strip)
+    _check_rows_model("teacher", teacher, strip)
     x = teacher.sample(batch)
     x_next = strip.sample_next(x)
     if translate:
@@ -51,6 +82,7 @@ def sampled_loss(
 
 def data_distribution(teacher_log_probs: torch.Tensor, strip: IsingStrip) -> torch.Tensor:
     """:math:`p_\\text{dat} = T p_t / \\sum T p_t` over all rows (float64), from :math:`\\ln p_t`."""
+    teacher_log_probs = _check_row_log_probs("teacher_log_probs", teacher_log_probs, _check_strip(strip))
     shift = teacher_log_probs.max()
     p = strip.apply((teacher_log_probs - shift).to(torch.float64).exp())
     return p / p.sum()
@@ -69,6 +101,9 @@ def exact_loss(
     the teacher too (meaningful when teacher and student are one model); ``include_entropy``
     adds :math:`-H(p_\\text{dat})`, turning the cross-entropy into that KL.
     """
+    strip = _check_strip(strip)
+    _check_rows_model("student", student, strip)
+    _check_rows_model("teacher", teacher, strip)
     x = strip.configurations(device=next(student.parameters()).device)
     log_q = student.log_prob(x)
     if teacher is student:  # one network: its log-probabilities serve as the teacher's too
@@ -100,6 +135,11 @@ def train(
     steps = check_int("steps", steps, minimum=1)
     lr = check_positive_float("lr", lr)
     record_every = check_int("record_every", record_every, minimum=1)
+    strip = _check_strip(strip)
+    _check_rows_model("model", model, strip)
+    target_log_probs = _check_row_log_probs("target_log_probs", target_log_probs, strip)
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn: expected a function returning the loss, got {type(loss_fn).__name__}")
     if lr_end is not None and (
         isinstance(lr_end, bool) or not isinstance(lr_end, numbers.Real) or not 0 <= lr_end <= lr
     ):

@@ -11,6 +11,7 @@ extra term into parameters of its choosing (REBAR's variance objective for :math
 from __future__ import annotations
 
 import math
+import numbers
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -48,6 +49,14 @@ class History:
 
     def record(self, step: int, values: Metrics) -> None:
         """Append one record taken after ``step`` optimisation steps."""
+        step = check_int("step", step, minimum=0)
+        if not isinstance(values, dict):
+            raise TypeError(f"values: expected a dict of metric names to numbers, got {type(values).__name__}")
+        for name, value in values.items():
+            if isinstance(value, torch.Tensor) and value.numel() == 1:
+                continue
+            if isinstance(value, bool) or not isinstance(value, numbers.Real):
+                raise TypeError(f"values: expected a number for metric {name!r}, got {type(value).__name__} {value!r}")
         for name in values:
             if name not in self.metrics:
                 self.metrics[name] = [math.nan] * len(self.steps)
@@ -146,6 +155,10 @@ def fit(
         raise TypeError(f"objective: expected a callable objective(step), got {type(objective).__name__}")
     steps = check_int("steps", steps, minimum=0)
     every = check_int("every", every, minimum=0)
+    if monitor is not None and not every:
+        raise ValueError("every: a monitor is recorded every `every` steps; expected every >= 1 with a monitor, got 0")
+    if monitor is not None and not callable(monitor):
+        raise TypeError(f"monitor: expected a function returning a dict of metrics, got {type(monitor).__name__}")
     history = History() if history is None else history
     if not isinstance(history, History):
         raise TypeError(f"history: expected an ardemo.History, got {type(history).__name__}")
@@ -163,14 +176,23 @@ def fit(
     for step in indices:
         optimizer.zero_grad()
         loss, metrics = _split(objective(step))
+        if loss.dim() != 0:
+            raise ValueError(f"objective: expected a scalar loss, got shape {tuple(loss.shape)} at step {step}")
         loss.backward()
         optimizer.step()
         if scheduler is not None:
             scheduler.step()
         history.total_steps = step + 1
         done = step + 1
+        if every and (done % every == 0 or done == end) or done == end:
+            value = loss.item()  # read at records and at the end only (on a GPU each read waits)
+            if not math.isfinite(value):
+                raise ValueError(
+                    f"objective: the loss is not finite ({value}) after {done} steps; lower the learning rate "
+                    "or check the objective"
+                )
         if every and (done % every == 0 or done == end):
-            row = {"loss": loss.item(), **metrics}
+            row = {"loss": value, **metrics}
             if monitor is not None:
                 row.update(monitor())
             history.record(done, row)
@@ -218,6 +240,10 @@ def train_on_data(
     >>> h.total_steps
     50
     """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
+    if not callable(objective):
+        raise TypeError(f"objective: expected a function objective(model, batch), got {type(objective).__name__}")
     data = check_tensor("data", data)
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive_float("lr", lr)

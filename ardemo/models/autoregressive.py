@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..core.validation import check_binary, check_int, check_last_dim, check_positive_float, check_tensor
+from ..core.validation import check_binary, check_bool, check_int, check_last_dim, check_positive_float, check_tensor
 from ..distributions.base import ProbabilisticModel, SampleShape, as_sample_shape
 from ..distributions.bernoulli import bernoulli_log_prob
 from ..distributions.relaxed import binary_concrete
@@ -42,6 +42,7 @@ class AutoregressiveLinear(nn.Linear):
     ) -> None:
         in_features = check_int("in_features", in_features, minimum=1)
         out_features = check_int("out_features", out_features, minimum=1)
+        bias = check_bool("bias", bias)
         super().__init__(in_features, out_features, bias=bias, device=device, dtype=dtype)
         self.diagonal = check_int("diagonal", diagonal)
 

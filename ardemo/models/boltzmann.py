@@ -19,7 +19,16 @@ import torch
 import torch.nn as nn
 
 from ..core.enumeration import all_configurations, check_enumerable
-from ..core.validation import check_binary, check_int, check_tensor
+from ..core.validation import (
+    check_binary,
+    check_float_dtype,
+    check_int,
+    check_last_dim,
+    check_real,
+    check_same_shape,
+    check_tensor,
+    validate_args_default,
+)
 from ..distributions.base import EnergyBasedModel
 
 MAX_UNITS = 16384
@@ -55,6 +64,25 @@ def gibbs_sweep(
     >>> gibbs_sweep(torch.zeros(1, 2), w, torch.zeros(2), uniforms=torch.tensor([[0.4, 0.6]]))
     tensor([[1., 1.]])
     """
+    x = _check_sweep(x, weight, bias)
+    if uniforms is not None:
+        check_same_shape("uniforms", check_tensor("uniforms", uniforms), "x", x)
+    return _gibbs_sweep(x, weight, bias, uniforms)
+
+
+def _check_sweep(x: object, weight: object, bias: object) -> torch.Tensor:
+    """``x`` binary chains ``(..., n)``, ``weight`` symmetric ``(n, n)`` with zero diagonal, ``bias`` ``(n,)``."""
+    x = check_tensor("x", x)
+    _check_couplings(weight, bias)
+    check_last_dim("x", x, bias.shape[0], "units")
+    if validate_args_default():
+        check_binary("x", x)
+    return x
+
+
+def _gibbs_sweep(
+    x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, uniforms: torch.Tensor | None = None
+) -> torch.Tensor:
     if uniforms is None:
         uniforms = torch.rand_like(x)
     x = x.clone()
@@ -73,7 +101,7 @@ def gibbs_sweep_loop(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) 
             [0., 0.],
             [0., 0.]])
     """
-    out = x.clone()
+    out = _check_sweep(x, weight, bias).clone()
     w, b = weight.tolist(), bias.tolist()
     for chain in out:
         state = chain.tolist()
@@ -106,6 +134,7 @@ class BoltzmannMachine(EnergyBasedModel):
     def __init__(self, n_units: int, weight_scale: float = 0.01, validate_args: bool | None = None) -> None:
         super().__init__(validate_args)
         self.n_units = check_int("n_units", n_units, minimum=1, maximum=MAX_UNITS)
+        weight_scale = check_real("weight_scale", weight_scale, minimum=0.0)
         self.coupling = nn.Parameter(weight_scale * torch.randn(self.n_units, self.n_units).triu(1))
         self.bias = nn.Parameter(torch.zeros(self.n_units))
         self._state_cache: dict[tuple[torch.dtype, torch.device], torch.Tensor] = {}
@@ -168,7 +197,7 @@ class BoltzmannMachine(EnergyBasedModel):
         sweeps = check_int("sweeps", sweeps, minimum=0)
         w, b = self.weight.detach(), self.bias.detach()
         for _ in range(sweeps):
-            x = gibbs_sweep(x, w, b)
+            x = _gibbs_sweep(x, w, b)
         return x
 
     @torch.no_grad()
@@ -177,6 +206,7 @@ class BoltzmannMachine(EnergyBasedModel):
         shape ``(n_samples, chains, n)``."""
         n_samples = check_int("n_samples", n_samples, minimum=1)
         thin = check_int("thin", thin, minimum=1)
+        burn_in = check_int("burn_in", burn_in, minimum=0)
         x = self.gibbs(x, burn_in)
         out = []
         for _ in range(n_samples):
@@ -194,8 +224,7 @@ class BoltzmannMachine(EnergyBasedModel):
 
     def log_partition(self, dtype: torch.dtype = torch.float64) -> torch.Tensor:
         """Exact :math:`\\ln Z = \\ln\\sum_x e^{-E(x)}` over all :math:`2^n` states (float64 by default)."""
-        if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
-            raise TypeError(f"dtype: expected a floating-point torch.dtype, got {dtype!r}")
+        check_float_dtype("dtype", dtype)
         return torch.logsumexp(-self._energy(self._states(dtype)), 0)
 
     def log_prob(self, x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
@@ -203,7 +232,7 @@ class BoltzmannMachine(EnergyBasedModel):
         computed in ``dtype``; by default computed in float64 (the sum over :math:`2^n` states needs it)
         and returned in the model's dtype."""
         x = self.check_event("x", x)
-        work = torch.float64 if dtype is None else dtype
+        work = torch.float64 if dtype is None else check_float_dtype("dtype", dtype)
         out = -self._energy(x.to(work)) - self.log_partition(work)
         return out.to(self.dtype) if dtype is None else out
 

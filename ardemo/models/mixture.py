@@ -34,6 +34,8 @@ class SymmetrizedMixture(ProbabilisticModel):
     (torch.Size([5, 2, 2]), torch.Size([5]))
     """
 
+    support = "group"
+
     def __init__(self, net: PixelGNN, perms: torch.Tensor | None = None, validate_args: bool | None = None) -> None:
         super().__init__(validate_args)
         if not isinstance(net, PixelGNN):

@@ -24,7 +24,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..core.validation import check_int, check_positive_float
+from ..core.validation import check_bool, check_int, check_positive_float
 from ..distributions.base import ProbabilisticModel
 from ..lattices.energy import Model
 from ..lattices.graph import Graph
@@ -49,6 +49,8 @@ class PixelGNN(ProbabilisticModel):
     (torch.Size([3, 2, 2]), torch.Size([3]))
     """
 
+    support = "group"
+
     def __init__(
         self,
         model: Model,
@@ -61,9 +63,13 @@ class PixelGNN(ProbabilisticModel):
         if not isinstance(model, Model):
             raise TypeError(f"model: expected an ardemo.Model, got {type(model).__name__}")
         self.model = model
-        hidden = [check_int("hidden_features", h, minimum=1) for h in hidden_features]
+        if not isinstance(hidden_features, Sequence) or isinstance(hidden_features, str):
+            raise TypeError(f"hidden_features: expected a sequence of widths such as [8, 8], got {hidden_features!r}")
+        if len(hidden_features) == 0:
+            raise ValueError("hidden_features: expected at least one hidden layer, got none")
+        hidden = [check_int(f"hidden_features[{k}]", h, minimum=1) for k, h in enumerate(hidden_features)]
         radius = model.lattice.default_radius if radius is None else check_positive_float("radius", radius)
-        self.radius, self.scale_invariance = radius, bool(scale_invariance)
+        self.radius, self.scale_invariance = radius, check_bool("scale_invariance", scale_invariance)
         self.graph: Graph = model.lattice.causal_graph(radius)
         keys = self.graph.type_dict
         if self.scale_invariance and isinstance(model.lattice, TreeLattice):
@@ -141,6 +147,11 @@ class PixelGNN(ProbabilisticModel):
 
     def logits(self, y: torch.Tensor) -> torch.Tensor:
         """Conditional logits :math:`\\ln q(y_k = g \\mid y_{<k})` up to a constant, shape ``(batch, n_nodes, order)``."""
+        y = self.model.group.check("y", y)
+        if y.dim() != 2 or y.shape[1] != self.model.lattice.n_nodes:
+            raise ValueError(
+                f"y: expected node variables of shape (batch, {self.model.lattice.n_nodes}), got {tuple(y.shape)}"
+            )
         return self.network(F.one_hot(y.long(), self.model.group.order).to(self.biases[0].dtype))
 
     def network(self, h: torch.Tensor) -> torch.Tensor:

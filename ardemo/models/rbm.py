@@ -20,7 +20,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..core.enumeration import MAX_ENUMERATION_SITES, all_configurations, check_enumerable
-from ..core.validation import check_int, check_last_dim, check_positive_float, check_tensor
+from ..core.validation import (
+    check_binary,
+    check_bool,
+    check_int,
+    check_last_dim,
+    check_positive_float,
+    check_real,
+    check_tensor,
+)
 from ..distributions.base import EnergyBasedModel
 
 
@@ -49,6 +57,8 @@ class GaussianBernoulliRBM(EnergyBasedModel):
     (torch.Size([4, 2, 2]), torch.Size([4, 2]))
     """
 
+    support = "real"
+
     def __init__(
         self,
         n_visible: int,
@@ -61,6 +71,7 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         self.n_visible = check_int("n_visible", n_visible, minimum=1)
         self.n_hidden = check_int("n_hidden", n_hidden, minimum=1)
         sigma = check_positive_float("sigma", sigma)
+        learn_sigma = check_bool("learn_sigma", learn_sigma)
         self.b = nn.Parameter(torch.zeros(self.n_visible))
         self.log_sigma2 = nn.Parameter(torch.full((self.n_visible,), 2 * math.log(sigma)), requires_grad=learn_sigma)
         self.W = nn.Parameter(0.01 * torch.randn(self.n_visible, self.n_hidden))
@@ -81,15 +92,17 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         """Visible variances :math:`\\sigma^2 = e^{\\ln\\sigma^2}`."""
         return self.log_sigma2.exp()
 
-    def _visible(self, x: torch.Tensor) -> torch.Tensor:
-        check_last_dim("x", check_tensor("x", x), self.n_visible, "visible units")
+    def _visible(self, x: torch.Tensor, name: str = "x") -> torch.Tensor:
+        check_last_dim(name, check_tensor(name, x), self.n_visible, "visible units")
         if self.validate_args:
-            self._check_support("x", x)
-        return x
+            self._check_support(name, x)
+        return x.to(self.W.dtype)
 
     def _hidden(self, z: torch.Tensor) -> torch.Tensor:
         check_last_dim("z", check_tensor("z", z), self.n_hidden, "hidden units")
-        return z
+        if self.validate_args:
+            check_binary("z", z)
+        return z.to(self.W.dtype)
 
     def hidden_logits(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`d_j + \\sum_i x_i W_{ij} / \\sigma_i^2`, shape ``(..., H)``."""
@@ -144,7 +157,7 @@ class GaussianBernoulliRBM(EnergyBasedModel):
             z = torch.bernoulli(torch.full((n_chains, self.n_hidden), 0.5, device=self.W.device, dtype=self.W.dtype))
             x = self._draw_visible(z)
         else:
-            x = self._visible(x0).to(self.W.dtype)
+            x = self._visible(x0, "x0")
         path = torch.empty(n_steps, x.shape[0], self.n_visible, device=x.device, dtype=x.dtype)
         for t in range(n_steps):  # inputs checked once above, not at every sweep
             x = self._gibbs(x)
@@ -199,6 +212,8 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         if self.n_visible != 2:
             raise ValueError(f"n_visible: quadrature is implemented for 2 visible units, got {self.n_visible}")
         points = check_int("points", points, minimum=2)
+        lo = None if lo is None else check_real("lo", lo)
+        hi = None if hi is None else check_real("hi", hi)
         if lo is None or hi is None:
             box = self.covering_box()
             lo = box[0] if lo is None else lo
@@ -226,4 +241,6 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         """:math:`\\ln p(x) = -F(x) - \\ln Z`; :math:`\\ln Z` exactly (small :math:`H`) or by quadrature unless given."""
         if log_z is None:
             log_z = self.log_partition()
+        elif not isinstance(log_z, torch.Tensor):
+            log_z = check_real("log_z", log_z)
         return -self.free_energy(x) - log_z

@@ -77,6 +77,8 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
         self.prior_logits = nn.Parameter(torch.zeros(self.latent_sizes[-1]))
         if data_mean is not None:
             mean = check_last_dim("data_mean", check_tensor("data_mean", data_mean), self.n_visible, "pixels")
+            if not bool(((mean >= 0) & (mean <= 1)).all()):
+                raise ValueError("data_mean: expected pixel means in [0, 1]")
             with torch.no_grad():
                 out = self.decoder if hidden is None else self.decoder[-1]
                 out.bias.copy_(torch.logit(mean.clamp(0.001, 0.999)))
@@ -104,10 +106,14 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
 
     def layer_logits(self, k: int, below: torch.Tensor) -> torch.Tensor:
         """Logits of :math:`q(b_{k+1} \\mid \\text{below})`: ``below`` is :math:`x` for ``k = 0``, else :math:`b_k`."""
+        k = check_int("k", k, minimum=0, maximum=self.n_layers - 1)
+        size = self.n_visible if k == 0 else self.latent_sizes[k - 1]
+        check_last_dim("below", check_tensor("below", below), size, "pixels" if k == 0 else f"units of layer {k}")
         return self.encoders[k](2 * below - 1)
 
     def encoder_logits(self, x: torch.Tensor) -> torch.Tensor:
         """Logits of :math:`q(b_1 \\mid x)`, shape ``(batch, latent_sizes[0])``."""
+        check_last_dim("x", check_tensor("x", x), self.n_visible, "pixels")
         return self.layer_logits(0, x)
 
     def _generative(self, k: int, below: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
@@ -118,6 +124,9 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
         """:math:`\\ln p(x, b_1, \\dots, b_L)` per row, one tensor per layer (which may be relaxed)."""
         if len(layers) != self.n_layers:
             raise ValueError(f"layers: expected {self.n_layers} latent tensors, got {len(layers)}")
+        check_last_dim("x", check_tensor("x", x), self.n_visible, "pixels")
+        for k, (layer, size) in enumerate(zip(layers, self.latent_sizes)):
+            check_last_dim(f"layers[{k}]", check_tensor(f"layers[{k}]", layer), size, "units")
         below = (x, *layers[:-1])
         out = bernoulli_log_prob(layers[-1], self.prior_logits)
         for k, layer in enumerate(layers):

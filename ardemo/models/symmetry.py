@@ -27,11 +27,19 @@ class SpinFlipSymmetric(ProbabilisticModel):
     True
     """
 
+    support = "binary"
+
     def __init__(self, model: ProbabilisticModel, validate_args: bool | None = None) -> None:
         super().__init__(validate_args)
         for attr in ("log_prob", "sample", "event_shape"):
             if not hasattr(model, attr):
                 raise TypeError(f"model: expected a distribution with .{attr}, got {type(model).__name__}")
+        if getattr(model, "event_shape", None) is not None and len(model.event_shape) != 1:
+            raise ValueError(f"model: expected binary events of shape (n,), got event_shape {tuple(model.event_shape)}")
+        if getattr(model, "support", "binary") != "binary":
+            raise ValueError(
+                f"model: expected a model of binary events, {type(model).__name__} has {model.support} ones"
+            )
         self.model = model
 
     @property

@@ -15,9 +15,9 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from ..core.validation import check_int, check_last_dim, check_tensor
+from ..core.validation import check_finite, check_int, check_last_dim, check_tensor
 from ..distributions.bernoulli import IndependentBernoulli
-from ..models.boltzmann import BoltzmannMachine, gibbs_sweep
+from ..models.boltzmann import BoltzmannMachine, _gibbs_sweep
 
 
 @dataclass(frozen=True)
@@ -62,7 +62,7 @@ def ais_log_partition(
         raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
     if isinstance(base_logits, IndependentBernoulli):  # a fitted factorised model as the starting distribution
         base_logits = base_logits.logits
-    chains = check_int("chains", chains, minimum=1)
+    chains = check_int("chains", chains, minimum=2)  # the standard error needs two runs
     temperatures = check_int("temperatures", temperatures, minimum=1)
     w = model.weight.detach().double()
     b = model.bias.detach().double()
@@ -72,7 +72,7 @@ def ais_log_partition(
         a = check_last_dim("base_logits", check_tensor("base_logits", base_logits), model.n_units, "units")
         if a.dim() != 1:
             raise ValueError(f"base_logits: expected shape ({model.n_units},), got {tuple(a.shape)}")
-        a = a.detach().to(b)
+        a = check_finite("base_logits", a.detach()).to(b)
 
     def f(x: torch.Tensor, beta: float) -> torch.Tensor:
         return (1 - beta) * (x @ a) + beta * (0.5 * ((x @ w) * x).sum(-1) + x @ b)
@@ -82,10 +82,10 @@ def ais_log_partition(
     betas = torch.linspace(0, 1, temperatures + 1).tolist()
     for previous, beta in zip(betas[:-1], betas[1:]):
         log_w += f(x, beta) - f(x, previous)
-        x = gibbs_sweep(x, beta * w, (1 - beta) * a + beta * b)
+        x = _gibbs_sweep(x, beta * w, (1 - beta) * a + beta * b)  # couplings checked once, above
     log_z0 = float(F.softplus(a).sum())
     top = log_w.max()
     ratio = (log_w - top).exp()
     mean = ratio.mean()
-    stderr = float(ratio.std() / mean / math.sqrt(chains)) if chains > 1 else math.inf
+    stderr = float(ratio.std() / mean / math.sqrt(chains))
     return AISResult(log_z0 + float(top + mean.log()), stderr, log_w)

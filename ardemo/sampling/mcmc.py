@@ -36,6 +36,10 @@ def integrated_time(rho: torch.Tensor) -> float:
     2.5
     """
     rho = check_tensor("rho", rho)
+    if rho.dim() != 1 or len(rho) == 0:
+        raise ValueError(f"rho: expected a non-empty autocorrelation sequence of shape (lags,), got {tuple(rho.shape)}")
+    if abs(float(rho[0]) - 1.0) > 1e-6:
+        raise ValueError(f"rho: expected a normalised autocorrelation with rho[0] = 1, got {float(rho[0]):.6g}")
     total = 1.0
     for value in rho[1:].tolist():
         if value < 0:

@@ -8,7 +8,7 @@ from .enumeration import (
     empirical_distribution,
 )
 from .runtime import device, seed_all, seed_offset
-from .stats import standard_error, t_statistic
+from .stats import standard_error, t_statistic, total_variation_bound
 from .validation import no_validation, set_validate_args, validate_args_default
 
 __all__ = [
@@ -24,5 +24,6 @@ __all__ = [
     "set_validate_args",
     "standard_error",
     "t_statistic",
+    "total_variation_bound",
     "validate_args_default",
 ]

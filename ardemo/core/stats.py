@@ -48,3 +48,22 @@ def t_statistic(samples: torch.Tensor, exact: torch.Tensor | float, dim: int = 0
         exact = check_real("exact", exact)
     error = (samples.var(dim) / n).sqrt().clamp_min(1e-12)
     return (samples.mean(dim) - exact) / error
+
+
+def total_variation_bound(p: torch.Tensor, n: int, failure: float = 1e-4) -> float:
+    """A level that the total variation between ``p`` and the empirical distribution of ``n``
+    independent samples of ``p`` exceeds with probability at most ``failure``, whatever ``p`` is.
+
+    :math:`\\mathbb{E}\\,\\mathrm{TV} \\le \\tfrac12\\sum_x \\sqrt{p(x)(1-p(x))/n}` (Jensen, term by term),
+    and one sample moves the empirical TV by at most :math:`1/n`, so McDiarmid's inequality adds
+    :math:`\\sqrt{\\ln(1/\\text{failure})/(2n)}`. A sampler whose frequencies exceed this is wrong (or,
+    for a Markov chain, not yet mixed), with confidence :math:`1 - \\text{failure}`.
+
+    >>> round(total_variation_bound(torch.full((4,), 0.25), 10_000), 4)
+    0.0301
+    """
+    p = check_tensor("p", p)
+    n = check_int("n", n, minimum=1)
+    failure = check_real("failure", failure, minimum=0.0, maximum=1.0, strict=True)
+    mean = 0.5 * float((p.double() * (1 - p.double()) / n).clamp_min(0).sqrt().sum())
+    return mean + math.sqrt(math.log(1 / failure) / (2 * n))

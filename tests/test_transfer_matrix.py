@@ -142,3 +142,21 @@ def test_bad_rows_and_vectors():
         strip.apply(torch.ones(15, dtype=torch.float64))
     with pytest.raises(ValueError, match="dense"):
         IsingStrip(13, 0.5).dense()
+
+
+@pytest.mark.parametrize("width, beta", [(4, 20.0), (6, 30.0)])
+def test_strong_coupling_matches_the_dense_matrix_in_logs(width, beta):
+    # e^{2 N beta} is near float64's limit here: the scaled iteration must neither overflow nor stall
+    strip = IsingStrip(width, beta)
+    log_lam = math.log(float(torch.linalg.eigvals(strip.dense()).real.max()))
+    assert strip.free_energy_per_site() == pytest.approx(-log_lam / width, rel=1e-12)
+
+
+def test_very_strong_coupling_gives_the_ground_state_free_energy():
+    # beta = 200: lambda_max = e^{2 N beta}(1 + e^{-2 N beta}) overflows float64; its log does not
+    strip = IsingStrip(8, 200.0)
+    assert strip.free_energy_per_site() == pytest.approx(-2 * 200.0, rel=1e-14)
+    assert strip.leading_eigenpair()[0] == math.inf
+    log_p = strip.fixed_point_log_probs()
+    assert torch.logsumexp(log_p, 0).item() == pytest.approx(0.0, abs=1e-12)
+    assert log_p[0].item() == pytest.approx(math.log(0.5), abs=1e-12)  # all up and all down, half each

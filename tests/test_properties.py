@@ -100,9 +100,7 @@ def test_estimators_return_gradients_shaped_like_the_logits(rows, d, dtype, scal
 
 
 @PROPERTY
-@given(
-    rows=st.integers(1, 6), d=st.integers(1, 6), logit_scale=st.floats(0.0, 50.0), temperature=st.floats(0.05, 5.0)
-)
+@given(rows=st.integers(1, 6), d=st.integers(1, 6), logit_scale=st.floats(0.0, 50.0), temperature=st.floats(0.05, 5.0))
 def test_rebar_control_variate_is_finite_at_extreme_logits(rows, d, logit_scale, temperature):
     logits = logit_scale * torch.randn(rows, d, dtype=torch.float64)
     u = ardemo.open_uniform(logits.shape, like=logits)

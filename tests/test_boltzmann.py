@@ -12,6 +12,7 @@ from ardemo import (
     EmpiricalNegatives,
     ExactLikelihood,
     GibbsLikelihood,
+    IndependentBernoulli,
     NoiseContrastive,
     ais_log_partition,
     autocorrelation,
@@ -187,3 +188,12 @@ def test_a_machine_too_large_for_memory_is_refused():
     """BoltzmannMachine(200_000) tried to allocate 160 GB of couplings."""
     with pytest.raises(ValueError, match="n_units: expected an integer <= 16384"):
         BoltzmannMachine(200_000)
+
+
+def test_nce_moves_a_model_noise_along_but_does_not_train_it():
+    noise = IndependentBernoulli(torch.zeros(3))
+    nce = NoiseContrastive(noise, k=2).double()
+    assert noise.logits.dtype == torch.float64 and nce.c.dtype == torch.float64
+    assert all(p is not noise.logits for p in nce.parameters())
+    loss = nce(BoltzmannMachine(3).double(), torch.ones(4, 3, dtype=torch.float64))
+    assert loss.dtype == torch.float64

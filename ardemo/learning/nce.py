@@ -84,6 +84,12 @@ class NoiseContrastive(nn.Module):
         self.k = check_int("k", k, minimum=1)
         self.c = nn.Parameter(torch.zeros(()))
 
+    def _apply(self, fn, *args, **kwargs):  # .to(), .double(), .cuda(): move a model noise along
+        super()._apply(fn, *args, **kwargs)
+        if isinstance(self.noise, nn.Module):
+            self.noise._apply(fn, *args, **kwargs)
+        return self
+
     def extra_repr(self) -> str:
         return f"noise={self.noise!r}, k={self.k}"
 

@@ -112,9 +112,11 @@ exercises: $(STAMP) $(MATHJAX)
 	@echo "Student notebooks: $(CURDIR)/$(STUDENT)/notebooks/"
 	@echo "Student book:      $(CURDIR)/$(STUDENT)/book/_build/html/index.html"
 
+# Inside a container one often runs as root, where Jupyter refuses to start without --allow-root.
+LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet -e ".[book,test,lab]"
-	cd book && ../$(VENV)/bin/jupyter lab $(LAB_ARGS)
+	cd book && ../$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS)
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_sampling.py

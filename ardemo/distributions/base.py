@@ -73,8 +73,8 @@ class ProbabilisticModel(nn.Module):
     has_rsample = False
     batch_shape = torch.Size()
     support = "binary"
-    """What an event's entries are: ``"binary"`` (0/1 floats), ``"group"`` (integer group elements) or
-    ``"real"`` (like ``torch.distributions``' ``support`` constraint, as a name)."""
+    """The kind of entries an event has, ``"binary"`` (0/1 floats), ``"group"`` (integer group elements)
+    or ``"real"``, like the ``support`` constraint of ``torch.distributions`` but as a name."""
 
     def __init__(self, validate_args: bool | None = None) -> None:
         super().__init__()

@@ -121,6 +121,8 @@ class ProbabilisticModel(nn.Module):
         dtype when both are floating point). Values are checked only while :attr:`validate_args` is on."""
         if not isinstance(x, torch.Tensor):
             raise TypeError(f"{name}: expected a torch.Tensor, got {type(x).__name__}")
+        if x.is_complex():
+            raise TypeError(f"{name}: expected a real tensor, got dtype {x.dtype}")
         event = tuple(self.event_shape)
         k = len(event)
         if x.dim() < k or tuple(x.shape[x.dim() - k :]) != event:

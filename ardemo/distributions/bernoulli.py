@@ -38,6 +38,11 @@ def bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
         ) from None
     if validate_args_default():
         _check_relaxed("x", x)
+    return _bernoulli_log_prob(x, logits)
+
+
+def _bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """:func:`bernoulli_log_prob` without checks, for callers that checked ``x`` already (models)."""
     return (x * logits - F.softplus(logits)).sum(-1)
 
 
@@ -55,6 +60,11 @@ def pairwise_bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.
         )
     if validate_args_default():
         _check_relaxed("x", x)
+    return _pairwise_bernoulli_log_prob(x, logits)
+
+
+def _pairwise_bernoulli_log_prob(x: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
+    """:func:`pairwise_bernoulli_log_prob` without checks."""
     return x @ logits.T - F.softplus(logits).sum(-1)
 
 
@@ -109,4 +119,4 @@ class IndependentBernoulli(ProbabilisticModel):
         return (u < self.probs).to(self.logits.dtype)
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        return bernoulli_log_prob(x, self.logits)
+        return _bernoulli_log_prob(x, self.logits)

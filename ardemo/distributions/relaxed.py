@@ -100,6 +100,11 @@ def logistic(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     tensor([0.0000, 1.0986])
     """
     _check_uniform("u", u, logits)
+    return _logistic(logits, u)
+
+
+def _logistic(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """:func:`logistic` without checks (the estimators check ``u`` once)."""
     return logits + torch.log(u) - torch.log1p(-u)
 
 
@@ -115,6 +120,11 @@ def coupled_uniform(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     tensor([0.5000])
     """
     _check_uniform("u", u, logits)
+    return _coupled_uniform(logits, u)
+
+
+def _coupled_uniform(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """:func:`coupled_uniform` without checks."""
     with torch.no_grad():
         theta, one_minus_theta = torch.sigmoid(logits), torch.sigmoid(-logits)
         one = u > one_minus_theta
@@ -139,6 +149,11 @@ def conditional_logistic(logits: torch.Tensor, b: torch.Tensor, v: torch.Tensor)
     b = check_same_shape("b", check_tensor("b", b), "logits", logits)
     if validate_args_default():
         check_binary("b", b)
+    return _conditional_logistic(logits, b, v)
+
+
+def _conditional_logistic(logits: torch.Tensor, b: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+    """:func:`conditional_logistic` without checks."""
     log_ratio = torch.log(v) - torch.log1p(-v)
     positive = F.softplus(log_ratio + F.softplus(logits))  # ln(1 + v / ((1 - v)(1 - theta)))
     negative = -F.softplus(F.softplus(-logits) - log_ratio)  # -ln(1 + (1 - v) / (v theta))

@@ -132,6 +132,6 @@ def bond_correlations(x: torch.Tensor, model: Model, shifts: Sequence[Sequence[i
     dims = tuple(range(1, d + 1))
     out = []
     for shift in shifts:
-        relative = model.group.mul(model.group.inv(x), x.roll([-s for s in shift], dims))
+        relative = model.group._product(model.group._inverse(x), x.roll([-s for s in shift], dims))
         out.append(1.0 - 2.0 * relative.double())
     return torch.stack(out)

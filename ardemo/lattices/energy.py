@@ -66,7 +66,7 @@ class Energy:
                     f"x: a term with shift {term.shift} needs {len(term.shift)} lattice axes, got {len(dims)}"
                 )
             neighbour = x.roll([-s for s in term.shift], dims)
-            relative = group.mul(group.inv(x), neighbour)
+            relative = group._product(group._inverse(x), neighbour)
             total = total + c * group(relative, term.values.to(total.dtype)).sum(dims)
         return total
 
@@ -160,7 +160,7 @@ class Model:
         flat = self.check("x", x).flatten(1)
         sites, anchors, anchored = self._indices(x.device)
         y = flat[:, sites]
-        y[:, anchored] = self.group.mul(self.group.inv(flat[:, anchors]), y[:, anchored])
+        y[:, anchored] = self.group._product(self.group._inverse(flat[:, anchors]), y[:, anchored])
         return y
 
     def decode(self, y: torch.Tensor) -> torch.Tensor:
@@ -171,7 +171,7 @@ class Model:
         sites, anchors, anchored = self._indices(y.device)
         flat = torch.empty_like(y)
         flat[:, sites] = y
-        flat[:, sites[anchored]] = self.group.mul(flat[:, anchors], y[:, anchored])
+        flat[:, sites[anchored]] = self.group._product(flat[:, anchors], y[:, anchored])
         return flat.reshape(-1, *self.lattice.shape)
 
     def transform(self, x: torch.Tensor, perm: torch.Tensor) -> torch.Tensor:

@@ -59,11 +59,19 @@ class SymmetricGroup:
     def mul(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Elementwise product :math:`a \\circ b`."""
         a, b = self.check("a", a), self.check("b", b)
+        return self._product(a, b)
+
+    def _product(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """:meth:`mul` without checks (callers that checked their configurations already)."""
         return self._table(self._mul, a)[a.long(), b.long()]
 
     def inv(self, a: torch.Tensor) -> torch.Tensor:
         """Elementwise inverse :math:`a^{-1}`."""
         a = self.check("a", a)
+        return self._inverse(a)
+
+    def _inverse(self, a: torch.Tensor) -> torch.Tensor:
+        """:meth:`inv` without checks."""
         return self._table(self._inv, a)[a.long()]
 
     def __call__(self, g: torch.Tensor, values: torch.Tensor | list[float]) -> torch.Tensor:

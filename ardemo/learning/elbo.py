@@ -18,8 +18,8 @@ import torch
 import torch.nn as nn
 
 from ..core.validation import check_bool, check_int, check_positive_float, check_real, no_validation
-from ..distributions.bernoulli import bernoulli_log_prob
-from ..distributions.relaxed import logistic, open_uniform
+from ..distributions.bernoulli import _bernoulli_log_prob
+from ..distributions.relaxed import _logistic, open_uniform
 from ..models.sbn import SigmoidBeliefNetwork
 from . import estimators
 from .training import History, fit, random_batches
@@ -106,7 +106,7 @@ class ElboTrainer:
         for k in range(self.model.n_layers):
             logits = self.model.layer_logits(k, below)
             u = open_uniform(logits.shape, like=logits)
-            below = (logistic(logits.detach(), u) > 0).to(x.dtype)
+            below = (_logistic(logits.detach(), u) > 0).to(x.dtype)
             sample.logits.append(logits)
             sample.uniforms.append(u)
             sample.layers.append(below)
@@ -127,7 +127,7 @@ class ElboTrainer:
             def f(s: torch.Tensor) -> torch.Tensor:
                 layers = [s]
                 for j in range(k + 1, model.n_layers):
-                    z = logistic(model.layer_logits(j, layers[-1]), sample.uniforms[j])
+                    z = _logistic(model.layer_logits(j, layers[-1]), sample.uniforms[j])
                     layers.append(torch.sigmoid(z / temperature) if relaxed else (z > 0).to(s.dtype))
                 return model.local_signal(k, below, layers, logits)
 
@@ -194,7 +194,7 @@ class ElboTrainer:
         log_joint = model.log_joint(x, *sample.layers)
         baseline_loss = torch.zeros((), device=x.device, dtype=x.dtype)
         with torch.no_grad():
-            f = log_joint - sum(bernoulli_log_prob(b, ell) for b, ell in zip(sample.layers, sample.logits))
+            f = log_joint - sum(_bernoulli_log_prob(b, ell) for b, ell in zip(sample.layers, sample.logits))
         for k, (_, targets) in enumerate(estimates):
             used = targets.shape[-1]
             with torch.no_grad():

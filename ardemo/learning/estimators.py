@@ -24,7 +24,7 @@ from typing import NamedTuple
 import torch
 
 from ..core.validation import check_callable, check_positive_float, check_real, check_tensor
-from ..distributions.relaxed import conditional_logistic, coupled_uniform, logistic, open_uniform
+from ..distributions.relaxed import _conditional_logistic, _coupled_uniform, _logistic, open_uniform
 
 Objective = Callable[[torch.Tensor], torch.Tensor]
 
@@ -121,7 +121,7 @@ def reinforce(
     u = _uniforms(logits, u)
     baseline = _coefficient("baseline", baseline, logits.shape[0])
     with torch.no_grad():
-        b = (logistic(logits, u) > 0).to(logits.dtype)
+        b = (_logistic(logits, u) > 0).to(logits.dtype)
         values = _values(f, b)
         estimate = (values - baseline).reshape(-1, 1) * (b - torch.sigmoid(logits))
     return GradientEstimate(estimate, values)
@@ -144,7 +144,7 @@ def concrete(
     u = _uniforms(logits, u)
     with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
         ell = logits.detach().requires_grad_()
-        soft = torch.sigmoid(logistic(ell, u) / temperature)
+        soft = torch.sigmoid(_logistic(ell, u) / temperature)
         values = _values(f, soft)
         (grad,) = torch.autograd.grad(values.sum(), ell)
     return GradientEstimate(grad, values.detach())
@@ -154,9 +154,9 @@ def _relaxed_pair(
     ell: torch.Tensor, u: torch.Tensor, v: torch.Tensor | None
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """:math:`b = H(z)`, :math:`z` and :math:`\\tilde z \\sim p(z \\mid b)` from ``v`` (default: coupled to ``u``)."""
-    z = logistic(ell, u)
+    z = _logistic(ell, u)
     b = (z > 0).to(ell.dtype).detach()
-    return b, z, conditional_logistic(ell, b, coupled_uniform(ell, u) if v is None else v)
+    return b, z, _conditional_logistic(ell, b, _coupled_uniform(ell, u) if v is None else v)
 
 
 def rebar_values(
@@ -230,7 +230,7 @@ def rebar(
     baseline = _coefficient("baseline", baseline, logits.shape[0])
     eta = _coefficient("eta", eta, logits.shape[0])
     with torch.no_grad():
-        f_hard = _values(f if hard_f is None else hard_f, (logistic(logits, u) > 0).to(logits.dtype))
+        f_hard = _values(f if hard_f is None else hard_f, (_logistic(logits, u) > 0).to(logits.dtype))
     with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
         ell = logits.detach().requires_grad_()
         b, z, z_tilde = _relaxed_pair(ell, u, v)

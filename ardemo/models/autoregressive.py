@@ -15,7 +15,7 @@ import torch.nn.functional as F
 
 from ..core.validation import check_binary, check_bool, check_int, check_last_dim, check_positive_float, check_tensor
 from ..distributions.base import ProbabilisticModel, SampleShape, as_sample_shape
-from ..distributions.bernoulli import bernoulli_log_prob
+from ..distributions.bernoulli import _bernoulli_log_prob
 from ..distributions.relaxed import binary_concrete
 
 
@@ -152,7 +152,7 @@ class AutoregressiveModel(ProbabilisticModel):
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`\\ln q(x) = \\sum_i x_i f_i - \\mathrm{softplus}(f_i)`."""
-        return bernoulli_log_prob(x, self(x))
+        return _bernoulli_log_prob(x, self(x))
 
     def _autoregress(self, n: int, draw: Callable[[int, torch.Tensor], torch.Tensor]) -> torch.Tensor:
         """Fill sites one at a time, computing only row ``i`` of every layer at step ``i``.

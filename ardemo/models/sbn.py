@@ -20,7 +20,7 @@ import torch.nn as nn
 from ..core.enumeration import all_configurations, check_enumerable
 from ..core.validation import check_binary, check_int, check_last_dim, check_tensor
 from ..distributions.base import ProbabilisticModel
-from ..distributions.bernoulli import bernoulli_log_prob, pairwise_bernoulli_log_prob
+from ..distributions.bernoulli import _bernoulli_log_prob, _pairwise_bernoulli_log_prob
 
 
 def _net(n_in: int, n_out: int, hidden: int | None) -> nn.Module:
@@ -118,7 +118,7 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
 
     def _generative(self, k: int, below: torch.Tensor, above: torch.Tensor) -> torch.Tensor:
         """:math:`\\ln p(\\text{below} \\mid \\text{above})` through the ``k``-th generative map."""
-        return bernoulli_log_prob(below, self.decoders[k](2 * above - 1))
+        return _bernoulli_log_prob(below, self.decoders[k](2 * above - 1))
 
     def log_joint(self, x: torch.Tensor, *layers: torch.Tensor) -> torch.Tensor:
         """:math:`\\ln p(x, b_1, \\dots, b_L)` per row, one tensor per layer (which may be relaxed)."""
@@ -128,7 +128,7 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
         for k, (layer, size) in enumerate(zip(layers, self.latent_sizes)):
             check_last_dim(f"layers[{k}]", check_tensor(f"layers[{k}]", layer), size, "units")
         below = (x, *layers[:-1])
-        out = bernoulli_log_prob(layers[-1], self.prior_logits)
+        out = _bernoulli_log_prob(layers[-1], self.prior_logits)
         for k, layer in enumerate(layers):
             out = out + self._generative(k, below[k], layer)
         return out
@@ -144,13 +144,15 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
         """
         if len(layers) != self.n_layers - k:
             raise ValueError(f"layers: expected {self.n_layers - k} latent tensors above layer {k}, got {len(layers)}")
-        out = self._generative(k, below, layers[0]) - bernoulli_log_prob(layers[0], logits.detach())
+        out = self._generative(k, below, layers[0]) - _bernoulli_log_prob(layers[0], logits.detach())
         for j in range(1, len(layers)):
             lower, upper = layers[j - 1], layers[j]
             out = (
-                out + self._generative(k + j, lower, upper) - bernoulli_log_prob(upper, self.layer_logits(k + j, lower))
+                out
+                + self._generative(k + j, lower, upper)
+                - _bernoulli_log_prob(upper, self.layer_logits(k + j, lower))
             )
-        return out + bernoulli_log_prob(layers[-1], self.prior_logits)
+        return out + _bernoulli_log_prob(layers[-1], self.prior_logits)
 
     def learning_signal(self, x: torch.Tensor, logits: torch.Tensor):
         """One-layer networks: :math:`f(b) = \\ln p(x, b) - \\ln q(b \\mid x)` as a function of ``b``, with
@@ -176,14 +178,14 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
         :math:`V(b_1) = \\mathbb{E}_{q(b_{>1} \\mid b_1)}[\\ln p(b_1, b_{>1}) - \\ln q(b_{>1} \\mid b_1)]`,
         both summed down from the top one layer at a time."""
         states = self._states()
-        log_likelihood = pairwise_bernoulli_log_prob(x, self.decoder(2 * states[0] - 1))
-        log_q = pairwise_bernoulli_log_prob(states[0], self.encoder_logits(x)).T
-        log_marginal = bernoulli_log_prob(states[-1], self.prior_logits)
+        log_likelihood = _pairwise_bernoulli_log_prob(x, self.decoder(2 * states[0] - 1))
+        log_q = _pairwise_bernoulli_log_prob(states[0], self.encoder_logits(x)).T
+        log_marginal = _bernoulli_log_prob(states[-1], self.prior_logits)
         value = log_marginal
         for k in reversed(range(self.n_layers - 1)):
             lower, upper = states[k], states[k + 1]
-            log_p = pairwise_bernoulli_log_prob(lower, self.decoders[k + 1](2 * upper - 1))  # ln p(lower | upper)
-            log_q_up = pairwise_bernoulli_log_prob(upper, self.layer_logits(k + 1, lower)).T  # ln q(upper | lower)
+            log_p = _pairwise_bernoulli_log_prob(lower, self.decoders[k + 1](2 * upper - 1))  # ln p(lower | upper)
+            log_q_up = _pairwise_bernoulli_log_prob(upper, self.layer_logits(k + 1, lower)).T  # ln q(upper | lower)
             value = (log_q_up.exp() * (log_p - log_q_up + value)).sum(-1)
             log_marginal = torch.logsumexp(log_p + log_marginal, -1)
         return log_likelihood, log_q, log_marginal, value

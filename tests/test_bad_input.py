@@ -55,6 +55,11 @@ def binary(*shape: int) -> torch.Tensor:
     return torch.randint(0, 2, shape).float()
 
 
+def nce_loss(model, batch: torch.Tensor, noise_size: int = 4) -> torch.Tensor:
+    """The NCE loss of ``model`` on ``batch`` with factorised-Bernoulli noise over ``noise_size`` units."""
+    return ardemo.NoiseContrastive(ardemo.IndependentBernoulli(torch.zeros(noise_size)))(model, batch)
+
+
 def strip() -> ardemo.IsingStrip:
     return ardemo.IsingStrip(3, 0.4)
 
@@ -1149,33 +1154,15 @@ bad(
 )
 bad(
     "learning.nce: model not energy-based",
-    lambda: ardemo.NoiseContrastive(ardemo.IndependentBernoulli(torch.zeros(4)))(
-        ardemo.AutoregressiveModel(4), binary(3, 4)
-    ),
+    lambda: nce_loss(ardemo.AutoregressiveModel(4), binary(3, 4)),
     TypeError,
     "model",
 )
-bad(
-    "learning.nce: batch shape",
-    lambda: ardemo.NoiseContrastive(ardemo.IndependentBernoulli(torch.zeros(4)))(
-        ardemo.BoltzmannMachine(4), binary(3, 5)
-    ),
-    ValueError,
-    "batch",
-)
-bad(
-    "learning.nce: empty batch",
-    lambda: ardemo.NoiseContrastive(ardemo.IndependentBernoulli(torch.zeros(4)))(
-        ardemo.BoltzmannMachine(4), binary(0, 4)
-    ),
-    ValueError,
-    "batch",
-)
+bad("learning.nce: batch shape", lambda: nce_loss(ardemo.BoltzmannMachine(4), binary(3, 5)), ValueError, "batch")
+bad("learning.nce: empty batch", lambda: nce_loss(ardemo.BoltzmannMachine(4), binary(0, 4)), ValueError, "batch")
 bad(
     "learning.nce: noise of other size",
-    lambda: ardemo.NoiseContrastive(ardemo.IndependentBernoulli(torch.zeros(5)))(
-        ardemo.BoltzmannMachine(4), binary(3, 4)
-    ),
+    lambda: nce_loss(ardemo.BoltzmannMachine(4), binary(3, 4), noise_size=5),
     ValueError,
     "noise",
 )

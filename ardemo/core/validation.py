@@ -203,7 +203,7 @@ def check_shape_arg(name: str, shape: object) -> torch.Size:
     if not isinstance(shape, (tuple, list, torch.Size)) or not all(
         isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in shape
     ):
-        raise TypeError(f"{name}: expected a tuple of ints, got {shape!r}")
+        raise TypeError(f"{name}: expected an int or a tuple of ints, got {shape!r}")
     if any(s < 0 for s in shape):
         raise ValueError(f"{name}: expected sizes >= 0, got {tuple(shape)}")
     return torch.Size(int(s) for s in shape)

@@ -25,13 +25,12 @@ normaliser at the sizes they are used (a Boltzmann machine with 784 units), and 
 from __future__ import annotations
 
 import math
-import numbers
 from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
 
-from ..core.validation import validate_args_default
+from ..core.validation import check_shape_arg, validate_args_default
 
 SampleShape = int | Sequence[int] | torch.Size
 
@@ -42,17 +41,7 @@ def as_sample_shape(sample_shape: object) -> torch.Size:
     >>> as_sample_shape(3), as_sample_shape((2, 5)), as_sample_shape(())
     (torch.Size([3]), torch.Size([2, 5]), torch.Size([]))
     """
-    if isinstance(sample_shape, bool):
-        raise TypeError("sample_shape: expected an int or a tuple of ints, got bool")
-    if isinstance(sample_shape, numbers.Integral):
-        sample_shape = (int(sample_shape),)
-    if not isinstance(sample_shape, (tuple, list, torch.Size)) or not all(
-        isinstance(s, numbers.Integral) and not isinstance(s, bool) for s in sample_shape
-    ):
-        raise TypeError(f"sample_shape: expected an int or a tuple of ints, got {sample_shape!r}")
-    if any(s < 0 for s in sample_shape):
-        raise ValueError(f"sample_shape: expected sizes >= 0, got {tuple(sample_shape)}")
-    return torch.Size(int(s) for s in sample_shape)
+    return check_shape_arg("sample_shape", sample_shape)
 
 
 class ProbabilisticModel(nn.Module):

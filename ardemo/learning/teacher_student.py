@@ -20,7 +20,7 @@ import torch
 import torch.nn as nn
 
 from ..core.validation import check_int, check_positive_float, check_tensor
-from ..exact.transfer_matrix import IsingStrip, compare_rows
+from ..exact.transfer_matrix import IsingStrip, _check_rows, compare_rows
 from .training import History, fit
 
 
@@ -38,15 +38,6 @@ def _check_rows_model(name: str, model: object, strip: IsingStrip) -> nn.Module:
     if event is not None and tuple(event) != (strip.width,):
         raise ValueError(f"{name}: expected a model of rows of width {strip.width}, got event_shape {tuple(event)}")
     return model
-
-
-def _check_row_log_probs(name: str, log_p: object, strip: IsingStrip) -> torch.Tensor:
-    log_p = check_tensor(name, log_p)
-    if log_p.shape != (2**strip.width,):
-        raise ValueError(
-            f"{name}: expected one value per row of the strip, shape ({2**strip.width},), got {tuple(log_p.shape)}"
-        )
-    return log_p
 
 
 def random_translations(x: torch.Tensor) -> torch.Tensor:
@@ -82,7 +73,7 @@ def sampled_loss(
 
 def data_distribution(teacher_log_probs: torch.Tensor, strip: IsingStrip) -> torch.Tensor:
     """:math:`p_\\text{dat} = T p_t / \\sum T p_t` over all rows (float64), from :math:`\\ln p_t`."""
-    teacher_log_probs = _check_row_log_probs("teacher_log_probs", teacher_log_probs, _check_strip(strip))
+    _check_rows("teacher_log_probs", teacher_log_probs, _check_strip(strip).width)
     shift = teacher_log_probs.max()
     p = strip.apply((teacher_log_probs - shift).to(torch.float64).exp())
     return p / p.sum()
@@ -137,7 +128,7 @@ def train(
     record_every = check_int("record_every", record_every, minimum=1)
     strip = _check_strip(strip)
     _check_rows_model("model", model, strip)
-    target_log_probs = _check_row_log_probs("target_log_probs", target_log_probs, strip)
+    _check_rows("target_log_probs", target_log_probs, strip.width)
     if not callable(loss_fn):
         raise TypeError(f"loss_fn: expected a function returning the loss, got {type(loss_fn).__name__}")
     if lr_end is not None and (

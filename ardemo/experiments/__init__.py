@@ -7,7 +7,16 @@ steps of a committed file and compares.
 
 from . import pixelgnn  # noqa: F401  (registers its experiments)
 from .cli import main, make_settings, run_experiment
-from .registry import REGISTRY, Experiment, Interrupted, Outcome, Run, register
+from .registry import (
+    REGISTRY,
+    Experiment,
+    Interrupted,
+    Outcome,
+    Run,
+    parameters_from_json,
+    parameters_to_json,
+    register,
+)
 from .replay import ReplayMismatch, ReplayReport, replay
 from .results import ENV_RESULTS_DIR, FORMAT, read, results_dir, results_file
 
@@ -23,6 +32,8 @@ __all__ = [
     "Run",
     "main",
     "make_settings",
+    "parameters_from_json",
+    "parameters_to_json",
     "read",
     "register",
     "replay",

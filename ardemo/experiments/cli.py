@@ -25,7 +25,7 @@ import torch
 
 from ..core.runtime import device as default_device
 from . import results as R
-from .registry import REGISTRY, Experiment, Outcome, Run, finite
+from .registry import REGISTRY, Experiment, Outcome, Run, finite, parameters_to_json
 
 DEFAULT_CHECKPOINTS = Path("build") / "experiments"
 
@@ -48,6 +48,8 @@ def _parser_for(experiment: Experiment) -> argparse.ArgumentParser:
         default = getattr(defaults, name)
         if typing.get_origin(kind) is tuple:
             group.add_argument(flag, type=typing.get_args(kind)[0], nargs="+", default=list(default), metavar="N")
+        elif kind is bool:
+            group.add_argument(flag, type=_parse_bool, default=default, metavar="{True,False}")
         else:
             group.add_argument(flag, type=kind, default=default)
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: ardemo.device()")
@@ -63,6 +65,15 @@ def _parser_for(experiment: Experiment) -> argparse.ArgumentParser:
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0, help="minutes between checkpoints")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
     return parser
+
+
+def _parse_bool(text: str) -> bool:
+    """``True``/``False`` (any case, or 1/0, yes/no) for a yes-or-no setting; argparse's ``type=bool``
+    would read ``"False"`` as true."""
+    value = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}.get(text.lower())
+    if value is None:
+        raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
+    return value
 
 
 def make_settings(experiment: Experiment, values: dict[str, Any]) -> Any:
@@ -160,6 +171,7 @@ def record_for(
         "final": {
             k: {"value": finite(v), "stderr": None if e is None else finite(e)} for k, (v, e) in outcome.final.items()
         },
+        **({} if outcome.parameters is None else {"parameters": parameters_to_json(outcome.parameters)}),
     }
 
 

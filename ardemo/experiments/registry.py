@@ -80,11 +80,46 @@ def register(
 class Outcome:
     """What an experiment returns: the ``log`` of metrics recorded every few steps, the ``final``
     metrics, ``{name: (value, standard error or None)}`` (empty when a replay stopped early), and the
-    ``data`` it read (dataset, split, size, checksum; ``None`` when it generates its own)."""
+    ``data`` it read (dataset, split, size, checksum; ``None`` when it generates its own), and the trained
+    ``parameters`` (a ``state_dict``; small models only: they are stored in the JSON file, exactly)."""
 
     log: History
     final: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     data: dict | None = None
+    parameters: dict[str, torch.Tensor] | None = None
+
+
+def parameters_to_json(state: dict[str, torch.Tensor]) -> dict[str, dict]:
+    """A ``state_dict`` as JSON: each tensor's ``dtype``, ``shape`` and its ``values`` in row-major order
+    (float32 values survive the trip through JSON's doubles exactly).
+
+    >>> state = {"w": torch.tensor([[0.1, -2.0]]), "n": torch.tensor(3)}
+    >>> back = parameters_from_json(parameters_to_json(state))
+    >>> all(torch.equal(state[k], back[k]) for k in state)
+    True
+    """
+    return {
+        name: {
+            "dtype": str(t.dtype).removeprefix("torch."),
+            "shape": list(t.shape),
+            "values": t.detach().cpu().flatten().tolist(),
+        }
+        for name, t in state.items()
+    }
+
+
+def parameters_from_json(data: dict[str, dict]) -> dict[str, torch.Tensor]:
+    """The inverse of :func:`parameters_to_json`: a ``state_dict`` to ``load_state_dict`` into a model."""
+    if not isinstance(data, dict):
+        raise TypeError(f"data: expected the 'parameters' of a results file (a dict), got {type(data).__name__}")
+    out = {}
+    for name, entry in data.items():
+        try:
+            dtype = getattr(torch, entry["dtype"])
+            out[name] = torch.tensor(entry["values"], dtype=dtype).reshape(entry["shape"])
+        except (KeyError, TypeError, AttributeError, RuntimeError) as error:
+            raise ValueError(f"data: parameter {name!r} is not a stored tensor ({error})") from None
+    return out
 
 
 class Interrupted(Exception):

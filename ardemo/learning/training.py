@@ -26,6 +26,16 @@ Metrics = dict[str, float]
 Objective = Callable[[int], "torch.Tensor | tuple[torch.Tensor, Metrics]"]
 
 
+def _check_values(values: object) -> None:
+    if not isinstance(values, dict):
+        raise TypeError(f"values: expected a dict of metric names to numbers, got {type(values).__name__}")
+    for name, value in values.items():
+        if isinstance(value, torch.Tensor) and value.numel() == 1:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise TypeError(f"values: expected a number for metric {name!r}, got {type(value).__name__} {value!r}")
+
+
 @dataclass(repr=False)
 class History:
     """What :func:`fit` recorded: ``steps`` (the number of optimisation steps taken at each record),
@@ -50,19 +60,27 @@ class History:
     def record(self, step: int, values: Metrics) -> None:
         """Append one record taken after ``step`` optimisation steps."""
         step = check_int("step", step, minimum=0)
-        if not isinstance(values, dict):
-            raise TypeError(f"values: expected a dict of metric names to numbers, got {type(values).__name__}")
-        for name, value in values.items():
-            if isinstance(value, torch.Tensor) and value.numel() == 1:
-                continue
-            if isinstance(value, bool) or not isinstance(value, numbers.Real):
-                raise TypeError(f"values: expected a number for metric {name!r}, got {type(value).__name__} {value!r}")
+        _check_values(values)
         for name in values:
             if name not in self.metrics:
                 self.metrics[name] = [math.nan] * len(self.steps)
         self.steps.append(int(step))
         for name, column in self.metrics.items():
             column.append(float(values[name]) if name in values else math.nan)
+
+    def annotate(self, values: Metrics) -> None:
+        """Add ``values`` to the latest record: metrics computed less often than the others (an exact
+        KL every tenth record, say) join the record of the step they belong to.
+
+        >>> h = History(); h.record(10, {"loss": 0.5}); h.annotate({"kl": 0.1})
+        >>> h[-1]
+        {'step': 10, 'loss': 0.5, 'kl': 0.1}
+        """
+        if not self.steps:
+            raise ValueError("values: a history without records has no latest record to annotate")
+        _check_values(values)
+        for name, value in values.items():
+            self.metrics.setdefault(name, [math.nan] * len(self.steps))[-1] = float(value)
 
     def __getitem__(self, name: str | int) -> list[float] | dict[str, float]:
         if isinstance(name, int) and not isinstance(name, bool):

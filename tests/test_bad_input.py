@@ -1287,6 +1287,12 @@ bad(
 )
 
 # PixelGNN free energy
+bad(
+    "learning.free_energy: log_mixed_prob anchored not a bool",
+    lambda: free_energy.log_mixed_prob(pixelgnn(), torch.zeros(3, 2, 2, dtype=torch.long), 2, anchored=1),
+    TypeError,
+    "anchored",
+)
 bad("learning.free_energy: loss batch 0", lambda: free_energy.free_energy_loss(pixelgnn(), 0), ValueError, "batch")
 bad(
     "learning.free_energy: loss mixtures 0",
@@ -1573,6 +1579,49 @@ bad(
     "x.json",
 )
 bad("experiments: read foreign", lambda: ardemo.experiments.read(Path(__file__)), ValueError, "test_bad_input.py")
+FOUR = ardemo.experiments.REGISTRY["pixelgnn-4x4"]
+bad(
+    "experiments: 4x4 lattice name",
+    lambda: ardemo.experiments.make_settings(FOUR, {"lattice": "square"}),
+    ValueError,
+    "lattice",
+)
+bad(
+    "experiments: 4x4 exact_every not a multiple",
+    lambda: ardemo.experiments.make_settings(FOUR, {"exact_every": 15}),
+    ValueError,
+    "exact_every",
+)
+bad(
+    "experiments: 4x4 scale_invariance not a bool",
+    lambda: ardemo.experiments.make_settings(FOUR, {"scale_invariance": "no"}),
+    ValueError,
+    "scale_invariance",
+)
+bad(
+    "experiments: 4x4 mixtures 0",
+    lambda: ardemo.experiments.make_settings(FOUR, {"mixtures": 0}),
+    ValueError,
+    "mixtures",
+)
+bad(
+    "experiments: trained_4x4 of another experiment",
+    lambda: ardemo.experiments.trained_4x4({"experiment": "pixelgnn-lattice", "parameters": {}}),
+    ValueError,
+    "pixelgnn-lattice",
+)
+bad(
+    "experiments: parameters_from_json not a dict",
+    lambda: ardemo.experiments.parameters_from_json([1.0, 2.0]),
+    TypeError,
+    "data",
+)
+bad(
+    "experiments: parameters_from_json wrong shape",
+    lambda: ardemo.experiments.parameters_from_json({"w": {"dtype": "float32", "shape": [3], "values": [1.0]}}),
+    ValueError,
+    "'w'",
+)
 
 
 @pytest.mark.parametrize("call, error, fragment", CASES)

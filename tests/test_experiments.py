@@ -232,3 +232,61 @@ def test_a_dirty_tree_is_refused_unless_allowed(tmp_path):
     assert allowed.returncode == 0, allowed.stderr
     record = read(repo / "r.json")
     assert record["provenance"]["dirty"] is True and record["command"].endswith("--allow-dirty")
+
+
+FOUR = dict(steps=4, batch=32, samples=200, mixtures=2, log_every=1, exact_every=2, hidden=[4])
+
+
+def test_the_4x4_protocol_logs_exact_metrics_and_stores_parameters_that_reproduce_them(tmp_path):
+    record = run_experiment(
+        "pixelgnn-4x4", FOUR, tmp_path / "four.json", device="cpu", allow_dirty=True, checkpoint_dir=tmp_path / "ck"
+    )
+    log = record["log"]
+    assert log["steps"] == [1, 2, 3, 4]
+    kl = log["metrics"]["kl"]
+    assert kl[0] is None and kl[2] is None and kl[1] > 0 and kl[3] > 0  # every exact_every steps only
+    assert all(v is not None for v in log["metrics"]["free_energy"])
+    final = {k: v["value"] for k, v in record["final"].items()}
+    assert abs(final["exact_fq"] - final["exact_free_energy"] - final["kl"]) < 1e-9
+    assert final["kl_sym"] <= final["kl"] + 1e-12  # symmetrising never hurts
+    # the stored parameters are the trained model: loaded into a fresh one, they give the same exact F_q
+    net = ardemo.experiments.trained_4x4(record)
+    exact = ardemo.LatticeEnumeration(net.model)
+    assert exact.variational_free_energy(exact.log_probs(net.log_prob)) == pytest.approx(final["exact_fq"], abs=1e-9)
+    net.load_state_dict(  # and they are not just any parameters
+        {k: torch.zeros_like(v) for k, v in ardemo.experiments.parameters_from_json(record["parameters"]).items()}
+    )
+    assert exact.variational_free_energy(exact.log_probs(net.log_prob)) != pytest.approx(final["exact_fq"], abs=1e-3)
+
+
+@pytest.mark.parametrize("text, value", [("False", False), ("true", True), ("0", False), ("yes", True)])
+def test_yes_or_no_settings_read_true_and_false(text, value, tmp_path, capsys):
+    out = tmp_path / "b.json"
+    args = [
+        "run",
+        "pixelgnn-4x4",
+        *sum(([f"--{k.replace('_', '-')}", *map(str, v if isinstance(v, list) else [v])] for k, v in FOUR.items()), []),
+    ]
+    assert (
+        main(
+            [
+                *args,
+                "--scale-invariance",
+                text,
+                "--out",
+                str(out),
+                "--allow-dirty",
+                "--no-progress",
+                "--checkpoint-dir",
+                str(tmp_path / "ck"),
+            ]
+        )
+        == 0
+    )
+    assert read(out)["settings"]["scale_invariance"] is value
+
+
+def test_a_yes_or_no_setting_refuses_other_words(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "pixelgnn-4x4", "--scale-invariance", "maybe", "--out", "x.json"])
+    assert "True or False" in capsys.readouterr().err

@@ -7,6 +7,7 @@ steps of a committed file and compares.
 
 from . import pixelgnn  # noqa: F401  (registers its experiments)
 from .cli import main, make_settings, run_experiment
+from .pixelgnn import trained_4x4
 from .registry import (
     REGISTRY,
     Experiment,
@@ -40,4 +41,5 @@ __all__ = [
     "results_dir",
     "results_file",
     "run_experiment",
+    "trained_4x4",
 ]

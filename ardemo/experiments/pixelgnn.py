@@ -131,13 +131,16 @@ SOURCE_COUPLING = 0.440686793
 @dataclass
 class PixelGNN4x4:
     """Settings of ``pixelgnn-4x4``: the source's protocol by default (Adam at 0.02, batch 5000, 2000
-    steps, hidden features [8, 8]); its flat runs use ``radius 2.01``, its tree runs 1.5."""
+    steps, hidden features [8, 8]); its flat runs use ``radius 2.01``, its tree runs 1.5. ``mixtures > 1``
+    trains the symmetrised mixture with the source's all-random estimate, or with the ``anchored`` one
+    (:mod:`ardemo.learning.free_energy`)."""
 
     lattice: str = "tree"
     radius: float = 1.5
     hidden: tuple[int, ...] = (8, 8)
     scale_invariance: bool = True
     mixtures: int = 1
+    anchored: bool = False
     steps: int = 2000
     batch: int = 5000
     lr: float = 0.02
@@ -162,6 +165,25 @@ class PixelGNN4x4:
             check_positive_float(name, getattr(self, name))
         if not self.hidden or any(h < 1 for h in self.hidden):
             raise ValueError(f"hidden: expected one or more widths >= 1, got {self.hidden}")
+
+
+def _four_by_four(s: PixelGNN4x4) -> PixelGNN:
+    model = Model(ising(s.coupling), (TreeLattice if s.lattice == "tree" else FlatLattice)(4, 2), SymmetricGroup(2))
+    return PixelGNN(model, list(s.hidden), radius=s.radius, scale_invariance=s.scale_invariance)
+
+
+def trained_4x4(record: dict) -> PixelGNN:
+    """The trained model of a ``pixelgnn-4x4`` results file (read with :func:`~ardemo.experiments.read`),
+    rebuilt from its settings and stored parameters, on the CPU."""
+    from .cli import make_settings
+    from .registry import REGISTRY, parameters_from_json
+
+    if not isinstance(record, dict) or record.get("experiment") != "pixelgnn-4x4" or "parameters" not in record:
+        found = record.get("experiment") if isinstance(record, dict) else type(record).__name__
+        raise ValueError(f"record: expected a finished pixelgnn-4x4 results file, got {found!r}")
+    net = _four_by_four(make_settings(REGISTRY["pixelgnn-4x4"], record["settings"]))
+    net.load_state_dict(parameters_from_json(record["parameters"]))
+    return net
 
 
 def exact_metrics(net: PixelGNN, exact: LatticeEnumeration, group: torch.Tensor) -> dict[str, float]:
@@ -192,8 +214,7 @@ def pixelgnn_4x4(s: PixelGNN4x4, run: Run) -> Outcome:
     """Train one PixelGNN from scratch on the 4x4 critical torus with the source's protocol, scoring it
     exactly by enumerating all :math:`2^{16}` configurations as it trains."""
     seed_all(s.seed)
-    model = Model(ising(s.coupling), (TreeLattice if s.lattice == "tree" else FlatLattice)(4, 2), SymmetricGroup(2))
-    net = PixelGNN(model, list(s.hidden), radius=s.radius, scale_invariance=s.scale_invariance).to(run.device)
+    net = _four_by_four(s).to(run.device)
     optimizer = torch.optim.Adam(net.parameters(), lr=s.lr)
     history = History()
     run.track(net=net, optimizer=optimizer, history=history)
@@ -201,7 +222,17 @@ def pixelgnn_4x4(s: PixelGNN4x4, run: Run) -> Outcome:
     exact = LatticeEnumeration(Model(ising(s.coupling), FlatLattice(4, 2), SymmetricGroup(2)), device=run.device)
     group = FlatLattice(4, 2).space_group().to(run.device)
     for n in run.chunks(history, s.exact_every):
-        train(net, n, s.batch, s.lr, mixtures=s.mixtures, optimizer=optimizer, history=history, every=s.log_every)
+        train(
+            net,
+            n,
+            s.batch,
+            s.lr,
+            mixtures=s.mixtures,
+            anchored=s.anchored,
+            optimizer=optimizer,
+            history=history,
+            every=s.log_every,
+        )
         if history.total_steps % s.exact_every == 0:
             history.annotate(exact_metrics(net, exact, group))
         run.after_chunk(history)
@@ -210,10 +241,17 @@ def pixelgnn_4x4(s: PixelGNN4x4, run: Run) -> Outcome:
     final = {k: (v, None) for k, v in exact_metrics(net, exact, group).items()}
     final["exact_free_energy"] = (exact.free_energy, None)
     final["free_energy"] = estimate_free_energy(net, s.samples, batch=min(s.samples, 10_000))
-    if s.mixtures > 1:
-        final["mixture_free_energy"] = estimate_free_energy(net, s.samples, s.mixtures, batch=min(s.samples, 5_000))
-        final["mixture_free_energy_uncorrected"] = estimate_free_energy(
-            net, s.samples, s.mixtures, batch=min(s.samples, 5_000), correct=False
-        )
+    if s.mixtures > 1:  # the training's estimate, and the other kind for comparison
+        batch = min(s.samples, 5_000)
+        final["mixture_free_energy"] = estimate_free_energy(net, s.samples, s.mixtures, batch, anchored=s.anchored)
+        if s.anchored:
+            final["random_mixture_free_energy"] = estimate_free_energy(net, s.samples, s.mixtures, batch)
+        else:
+            final["mixture_free_energy_uncorrected"] = estimate_free_energy(
+                net, s.samples, s.mixtures, batch, correct=False
+            )
+            final["anchored_mixture_free_energy"] = estimate_free_energy(
+                net, s.samples, s.mixtures, batch, anchored=True
+            )
     final["parameters"] = (float(sum(p.numel() for p in net.parameters())), None)
     return Outcome(history, final, parameters={k: v.detach().cpu() for k, v in net.state_dict().items()})

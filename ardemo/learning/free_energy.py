@@ -6,7 +6,16 @@
 
 its score-function (REINFORCE) gradient
 :math:`\\nabla F_q = \\mathbb{E}_q[(E + \\ln q - b)\\,\\nabla\\ln q]` with a baseline :math:`b`, and the
-symmetrised mixture :math:`q_\\text{mix}(x) = \\frac1n\\sum_g q(g\\cdot x)` over random space-group elements.
+symmetrised mixture :math:`q_\\text{sym}(x) = \\frac1{|G|}\\sum_g q(g\\cdot x)`, estimated from ``n`` space-group
+elements in two ways:
+
+* ``random`` (the source's): :math:`\\ln\\frac1n\\sum_i q(g_i x)` with :math:`n` uniform elements, plus the
+  bin-statistics correction. Its expectation lies *below* :math:`\\ln q_\\text{sym}(x)`, without limit: a loss
+  built on it can be lowered by making :math:`q` asymmetric, not by approaching :math:`p`.
+* ``anchored``: :math:`\\ln\\frac1n\\big(q(x) + \\sum_{i=2}^{n} q(g_i x)\\big)` for :math:`x \\sim q`: the sample's own
+  term is an exact draw from the posterior over group elements, which makes the estimate's expectation an
+  *upper* bound, :math:`U_n = \\mathbb{E}[E + \\ln\\hat q] \\ge F_{q_\\text{sym}} \\ge F`, equal to :math:`F_q` at
+  :math:`n = 1` and decreasing to :math:`F_{q_\\text{sym}}` as :math:`n` grows.
 """
 
 from __future__ import annotations
@@ -14,7 +23,7 @@ from __future__ import annotations
 import torch
 
 from ..core.stats import standard_error
-from ..core.validation import check_int, check_positive_float, check_tensor, no_validation
+from ..core.validation import check_bool, check_int, check_positive_float, check_tensor, no_validation
 from ..models.pixelgnn import PixelGNN
 from .training import History, fit
 
@@ -53,20 +62,30 @@ def log_mean_exp(log_w: torch.Tensor, correct: bool = True) -> torch.Tensor:
     return out
 
 
-def log_mixed_prob(net: PixelGNN, x: torch.Tensor, mixtures: int, correct: bool = True) -> torch.Tensor:
+def log_mixed_prob(
+    net: PixelGNN, x: torch.Tensor, mixtures: int, correct: bool = True, anchored: bool = False
+) -> torch.Tensor:
     """Estimate of :math:`\\ln q_\\text{sym}(x) = \\ln \\frac1{|G|}\\sum_{g\\in G} q(g\\cdot x)` from ``mixtures``
-    random elements, with the bin-statistics correction; ``mixtures = 1`` is :math:`\\ln q(x)` itself."""
+    elements: all random, with the bin-statistics correction (``correct``), or ``anchored``: :math:`x`
+    itself and ``mixtures - 1`` random images, no correction (an upper bound in expectation for
+    :math:`x \\sim q`; see the module docstring). ``mixtures = 1`` is :math:`\\ln q(x)` itself."""
     net = _check_net(net)
     mixtures = check_int("mixtures", mixtures, minimum=1)
+    anchored = check_bool("anchored", anchored)
     if mixtures == 1:
         return net.log_prob(x)
-    images = randmix(net, x, mixtures)
+    if anchored:
+        x = net.model.check("x", x)
+        images = torch.cat([x.unsqueeze(1), randmix(net, x, mixtures - 1)], 1)
+        correct = False
+    else:
+        images = randmix(net, x, mixtures)
     log_q = net.log_prob(images.flatten(0, 1)).reshape(x.shape[0], mixtures)
     return log_mean_exp(log_q, correct)
 
 
 def free_energy_loss(
-    net: PixelGNN, batch: int, mixtures: int = 1, correct: bool = True, beta: float = 1.0
+    net: PixelGNN, batch: int, mixtures: int = 1, correct: bool = True, beta: float = 1.0, anchored: bool = False
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """REINFORCE surrogate and the per-sample estimates :math:`f(x) = \\beta E(x) + \\ln q_\\text{mix}(x)`.
 
@@ -74,15 +93,21 @@ def free_energy_loss(
     :math:`\\frac1B\\sum (f_i - \\bar f)\\nabla\\ln q(x_i)`, which estimates
     :math:`(1 - \\tfrac1B)\\nabla F_q` (the batch-mean baseline only rescales it). ``beta`` scales the
     energy (an inverse temperature, for annealing).
+
+    With ``anchored`` mixtures the same surrogate follows the gradient of the upper bound :math:`U_n`: its
+    other, pathwise term :math:`\\mathbb{E}[\\nabla\\ln\\hat q(x)]` vanishes, because relabelling which of
+    the :math:`n` images is the sample's own maps the joint law of :math:`(x, g_2, \\ldots, g_n)` onto itself,
+    so it averages to :math:`\\frac1n\\sum_x\\sum_i\\nabla q(g_i x) = 0`.
     """
     net = _check_net(net)
     batch = check_int("batch", batch, minimum=2)
     mixtures = check_int("mixtures", mixtures, minimum=1)
     beta = check_positive_float("beta", beta)
+    anchored = check_bool("anchored", anchored)
     x = net.sample(batch)
     log_q = net.log_prob(x)
     with torch.no_grad():
-        log_mix = log_q.detach() if mixtures == 1 else log_mixed_prob(net, x, mixtures, correct)
+        log_mix = log_q.detach() if mixtures == 1 else log_mixed_prob(net, x, mixtures, correct, anchored)
         f = beta * net.model.energy(x) + log_mix
     return ((f - f.mean()) * log_q).mean(), f
 
@@ -99,6 +124,7 @@ def train(
     scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
     progress: bool = False,
     every: int = 1,
+    anchored: bool = False,
 ) -> History:
     """Minimise :math:`F_q` (or its mixture version) with :func:`~ardemo.fit` (Adam unless ``optimizer``
     is given); records the ``free_energy`` (the batch mean of :math:`f`) and its standard ``error`` of
@@ -108,6 +134,7 @@ def train(
     (training starts hot, which keeps :math:`q` from collapsing onto the ground states early); the
     recorded values are then those of the ramped objective. Annealing counts from the history's
     ``total_steps``, so training in chunks continues the ramp; ``scheduler`` is stepped after every step.
+    ``mixtures > 1`` trains the symmetrised mixture, with the source's random estimate or ``anchored``.
     """
     net = _check_net(net)
     steps = check_int("steps", steps, minimum=0)
@@ -115,13 +142,14 @@ def train(
     anneal = check_int("anneal", anneal, minimum=0)
     batch = check_int("batch", batch, minimum=2)
     mixtures = check_int("mixtures", mixtures, minimum=1)
+    anchored = check_bool("anchored", anchored)
     if optimizer is not None and not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}")
     optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
 
     def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
         beta = 0.2 + 0.8 * step / anneal if step < anneal else 1.0
-        loss, f = free_energy_loss(net, batch, mixtures, beta=beta)
+        loss, f = free_energy_loss(net, batch, mixtures, beta=beta, anchored=anchored)
         return loss, {"free_energy": f.mean().item(), "error": standard_error(f).item()}
 
     with no_validation():  # the samples come from the model itself: no value checks in the loop
@@ -140,9 +168,10 @@ def train(
 
 @torch.no_grad()
 def estimate_free_energy(
-    net: PixelGNN, samples: int, mixtures: int = 1, batch: int = 10_000, correct: bool = True
+    net: PixelGNN, samples: int, mixtures: int = 1, batch: int = 10_000, correct: bool = True, anchored: bool = False
 ) -> tuple[float, float]:
-    """Monte Carlo :math:`F_q` (or the mixture's) from ``samples`` draws: mean and standard error."""
+    """Monte Carlo :math:`F_q` (or the mixture's, with :func:`log_mixed_prob`'s estimate) from ``samples``
+    draws: mean and standard error."""
     net = _check_net(net)
     samples = check_int("samples", samples, minimum=2)
     mixtures = check_int("mixtures", mixtures, minimum=1)
@@ -150,6 +179,6 @@ def estimate_free_energy(
     values = []
     for start in range(0, samples, batch):
         x = net.sample(min(batch, samples - start))
-        values.append(net.model.energy(x).double() + log_mixed_prob(net, x, mixtures, correct).double())
+        values.append(net.model.energy(x).double() + log_mixed_prob(net, x, mixtures, correct, anchored).double())
     f = torch.cat(values)
     return f.mean().item(), standard_error(f).item()

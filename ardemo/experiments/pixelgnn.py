@@ -31,6 +31,23 @@ FINAL_LR_FRACTION = 1 / 20
 """The cosine schedule decays the learning rate from ``lr`` to ``lr * FINAL_LR_FRACTION``."""
 
 
+def _check_settings(s: PixelGNNLattice | PixelGNN4x4, block: str) -> None:
+    """The checks both PixelGNN experiments share; ``block`` names the setting that must be a multiple of
+    ``log_every`` (the steps between checkpoints or exact evaluations)."""
+    if s.lattice not in ("tree", "flat"):
+        raise ValueError(f"lattice: expected 'tree' or 'flat', got {s.lattice!r}")
+    for name in ("steps", "mixtures", "log_every", block):
+        check_int(name, getattr(s, name), minimum=1)
+    for name in ("batch", "samples"):  # a standard error needs two values
+        check_int(name, getattr(s, name), minimum=2)
+    if getattr(s, block) % s.log_every:
+        raise ValueError(f"{block}: expected a multiple of log_every ({s.log_every}), got {getattr(s, block)}")
+    for name in ("lr", "radius", "coupling"):
+        check_positive_float(name, getattr(s, name))
+    if not s.hidden or any(h < 1 for h in s.hidden):
+        raise ValueError(f"hidden: expected one or more widths >= 1, got {s.hidden}")
+
+
 @dataclass
 class PixelGNNLattice:
     """Settings of ``pixelgnn-lattice`` (every one is recorded in the results file)."""
@@ -51,23 +68,12 @@ class PixelGNNLattice:
     chunk: int = 100
 
     def __post_init__(self) -> None:
-        if self.lattice not in ("tree", "flat"):
-            raise ValueError(f"lattice: expected 'tree' or 'flat', got {self.lattice!r}")
+        _check_settings(self, "chunk")
         check_int("size", self.size, minimum=2)
         if self.lattice == "tree" and self.size & (self.size - 1):
             raise ValueError(f"size: a tree lattice needs a power of two, got {self.size}")
-        for name in ("steps", "mixtures", "log_every", "chunk"):
-            check_int(name, getattr(self, name), minimum=1)
-        for name in ("batch", "samples"):  # a standard error needs two values
-            check_int(name, getattr(self, name), minimum=2)
-        if self.chunk % self.log_every:
-            raise ValueError(f"chunk: expected a multiple of log_every ({self.log_every}), got {self.chunk}")
         if not 0 <= self.anneal <= self.steps:
             raise ValueError(f"anneal: expected 0 <= anneal <= steps ({self.steps}), got {self.anneal}")
-        for name in ("lr", "radius", "coupling"):
-            check_positive_float(name, getattr(self, name))
-        if not self.hidden or any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden: expected one or more widths >= 1, got {self.hidden}")
 
 
 @register(
@@ -151,20 +157,7 @@ class PixelGNN4x4:
     samples: int = 100_000
 
     def __post_init__(self) -> None:
-        if self.lattice not in ("tree", "flat"):
-            raise ValueError(f"lattice: expected 'tree' or 'flat', got {self.lattice!r}")
-        for name in ("steps", "mixtures", "log_every", "exact_every"):
-            check_int(name, getattr(self, name), minimum=1)
-        for name in ("batch", "samples"):
-            check_int(name, getattr(self, name), minimum=2)
-        if self.exact_every % self.log_every:
-            raise ValueError(
-                f"exact_every: expected a multiple of log_every ({self.log_every}), got {self.exact_every}"
-            )
-        for name in ("lr", "radius", "coupling"):
-            check_positive_float(name, getattr(self, name))
-        if not self.hidden or any(h < 1 for h in self.hidden):
-            raise ValueError(f"hidden: expected one or more widths >= 1, got {self.hidden}")
+        _check_settings(self, "exact_every")
 
 
 def _four_by_four(s: PixelGNN4x4) -> PixelGNN:

@@ -166,7 +166,7 @@ def _four_by_four(s: PixelGNN4x4) -> PixelGNN:
 
 
 def trained_4x4(record: dict) -> PixelGNN:
-    """The trained model of a ``pixelgnn-4x4`` results file (read with :func:`~ardemo.experiments.read`),
+    """The trained model of a ``pixelgnn-4x4`` results file (read with :func:`~ardemo.experiments.results.read`),
     rebuilt from its settings and stored parameters, on the CPU."""
     from .cli import make_settings
     from .registry import REGISTRY, parameters_from_json

@@ -10,6 +10,7 @@ counts by module.
 
 from __future__ import annotations
 
+import functools
 import math
 import signal
 import tempfile
@@ -999,8 +1000,9 @@ def f_sum(b: torch.Tensor) -> torch.Tensor:
 
 
 logits3 = lambda: torch.zeros(2, 3, requires_grad=True)  # noqa: E731
-for est in ("reinforce", "concrete", "rebar"):
-    fn = getattr(estimators, est)
+relax_with_control = functools.partial(estimators.relax, control=lambda z: f_sum(torch.sigmoid(z)))
+for est in ("reinforce", "concrete", "rebar", "muprop", "relax"):
+    fn = relax_with_control if est == "relax" else getattr(estimators, est)
     m = f"learning.estimators.{est}"
     bad(f"{m}: f not callable", lambda fn=fn: fn(3, logits3()), TypeError, "f")
     bad(f"{m}: logits list", lambda fn=fn: fn(f_sum, [[0.0, 0.0]]), TypeError, "logits")
@@ -1030,6 +1032,62 @@ bad(
 )
 bad("learning.estimators.rebar: v shape", lambda: estimators.rebar(f_sum, logits3(), v=torch.rand(2)), ValueError, "v")
 bad("learning.estimators.rebar: eta NaN", lambda: estimators.rebar(f_sum, logits3(), eta=math.nan), ValueError, "eta")
+bad("learning.estimators.relax: control 3", lambda: estimators.relax(f_sum, logits3(), control=3), TypeError, "control")
+bad("learning.estimators.relax: no control", lambda: estimators.relax(f_sum, logits3()), TypeError, "control")
+bad(
+    "learning.estimators.relax: control returns wrong shape",
+    lambda: estimators.relax(f_sum, logits3(), control=lambda z: z),
+    ValueError,
+    "f",
+)
+bad(
+    "learning.estimators.muprop: hard_f not callable",
+    lambda: estimators.muprop(f_sum, logits3(), hard_f="f"),
+    TypeError,
+    "hard_f",
+)
+bad(
+    "models.SigmoidBeliefNetwork: importance_log_prob samples 0",
+    lambda: ardemo.SigmoidBeliefNetwork(4, 3).importance_log_prob(torch.ones(2, 4), 0),
+    ValueError,
+    "samples",
+)
+bad(
+    "models.SigmoidBeliefNetwork: importance_log_prob no events",
+    lambda: ardemo.SigmoidBeliefNetwork(4, 3).importance_log_prob(torch.ones(0, 4), 10),
+    ValueError,
+    "x",
+)
+bad(
+    "models.SigmoidBeliefNetwork: log_weights non-binary",
+    lambda: ardemo.SigmoidBeliefNetwork(4, 3).log_weights(torch.full((2, 4), 0.5)),
+    ValueError,
+    "x",
+)
+bad(
+    "models.SigmoidBeliefNetwork: log_weights wrong width",
+    lambda: ardemo.SigmoidBeliefNetwork(4, 3).log_weights(torch.ones(2, 5)),
+    ValueError,
+    "x",
+)
+bad(
+    "data.binarize_stochastically: a tensor",
+    lambda: ardemo.data.binarize_stochastically(torch.rand(3, 4)),
+    TypeError,
+    "images",
+)
+bad(
+    "data.binarize_stochastically: seed -1",
+    lambda: ardemo.data.binarize_stochastically(ardemo.data.digits(), seed=-1),
+    ValueError,
+    "seed",
+)
+bad(
+    "learning.elbo: ElboTrainer normalise 1",
+    lambda: ardemo.ElboTrainer(ardemo.SigmoidBeliefNetwork(4, 3), "nvil", normalise=1),
+    TypeError,
+    "normalise",
+)
 bad(
     "learning.estimators.reinforce: baseline list",
     lambda: estimators.reinforce(f_sum, logits3(), baseline=[1.0]),
@@ -1216,7 +1274,7 @@ bad(
 )
 
 # ELBO training of SBNs
-bad("learning.elbo: ElboTrainer estimator", lambda: ardemo.ElboTrainer(sbn(), "muprop"), ValueError, "estimator")
+bad("learning.elbo: ElboTrainer estimator", lambda: ardemo.ElboTrainer(sbn(), "vimco"), ValueError, "estimator")
 bad(
     "learning.elbo: ElboTrainer model",
     lambda: ardemo.ElboTrainer(ardemo.AutoregressiveModel(4), "rebar"),

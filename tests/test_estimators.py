@@ -1,5 +1,6 @@
 """REINFORCE, Concrete and REBAR estimators; the u -> v coupling; the sigmoid belief network."""
 
+import copy
 import math
 
 import pytest
@@ -28,6 +29,12 @@ def test_toy_unbiasedness(theta):
     assert float(_t_stat(E.reinforce(toy, logits, u=u, baseline=0.25).gradient, exact).abs()) < 4.5
     assert float(_t_stat(E.rebar(toy, logits, u=u, eta=0.7, temperature=0.5).gradient, exact).abs()) < 4.5
     assert float(_t_stat(E.concrete(toy, logits, u=u, temperature=0.5).gradient, exact).abs()) > 8
+    assert float(_t_stat(E.muprop(toy, logits, u=u, baseline=0.1).gradient, exact).abs()) < 4.5
+
+    def control(z):  # any differentiable control leaves RELAX unbiased
+        return 0.3 * toy(torch.sigmoid(z / 0.7)) + 0.1 * torch.tanh(z).sum(-1) ** 2
+
+    assert float(_t_stat(E.relax(toy, logits, u=u, control=control).gradient, exact).abs()) < 4.5
 
 
 def test_coupling_gives_the_conditional_law_and_z_itself():
@@ -242,7 +249,7 @@ def test_two_layer_enumeration_matches_the_joint_sum():
     assert model.sample(5).shape == (5, 64)
 
 
-@pytest.mark.parametrize("estimator", ["nvil", "rebar", "concrete"])
+@pytest.mark.parametrize("estimator", ["nvil", "muprop", "rebar", "relax", "concrete"])
 def test_two_layer_estimators_against_the_enumerated_gradient(estimator):
     """Per-layer estimates, mapped to the recognition biases and second-layer weights, against the
     exact ELBO gradient by enumeration: NVIL and REBAR (relaxed second layer inside the control
@@ -255,6 +262,9 @@ def test_two_layer_estimators_against_the_enumerated_gradient(estimator):
     params = [model.encoders[0].bias, model.encoders[1].bias, model.encoders[1].weight]
     exact = torch.cat([g.flatten() for g in torch.autograd.grad(elbo, params)])
     trainer = ElboTrainer(model, estimator, temperature=1.0, eta=0.8, tune=False)
+    with torch.no_grad():  # RELAX's r starts at 0 (REBAR); give it a shape
+        for p in trainer.controls.parameters():
+            p.normal_(0, 0.5)
     n = 100_000
     xs = x.expand(n, -1)
     sample = trainer.sample_latents(xs)
@@ -353,3 +363,101 @@ def test_empty_batch_to_the_elbo_trainer_is_refused():
     trainer = ElboTrainer(SigmoidBeliefNetwork(5, 3), "nvil")
     with pytest.raises(ValueError, match="x: expected a non-empty batch"):
         trainer.step(torch.zeros(0, 5))
+
+
+def test_muprop_is_exact_for_a_linear_signal_and_its_control_is_the_expansion():
+    logits = torch.randn(5, 3, dtype=torch.float64)
+    u = torch.rand_like(logits)
+    w = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    est = E.muprop(lambda s: s @ w + 3.0, logits, u=u)
+    mu = torch.sigmoid(logits)
+    assert torch.allclose(est.gradient, w * mu * (1 - mu))  # no noise left
+    b = (ardemo.logistic(logits, u) > 0).double()
+    assert torch.allclose(est.control, b @ w + 3.0) and torch.allclose(est.values, b @ w + 3.0)
+
+
+def test_rebar_is_relax_with_the_scaled_relaxed_signal():
+    logits = torch.randn(7, 2, dtype=torch.float64)
+    u = torch.rand_like(logits)
+    a = E.rebar(toy, logits, u=u, eta=0.6, temperature=0.4, baseline=0.1)
+    b = E.relax(toy, logits, u=u, baseline=0.1, control=lambda z: 0.6 * toy(torch.sigmoid(z / 0.4)))
+    assert torch.allclose(a.gradient, b.gradient) and torch.allclose(0.6 * a.control, b.control)
+
+
+def test_relax_rejects_a_missing_or_bad_control():
+    with pytest.raises(TypeError, match="control"):
+        E.relax(toy, torch.zeros(2, 1), control=3.0)
+    with pytest.raises(ValueError, match="f: expected one value per row"):
+        E.relax(toy, torch.zeros(2, 1), control=lambda z: z)
+
+
+@pytest.mark.parametrize("estimator", ["nvil", "muprop", "rebar", "relax"])
+def test_trainer_state_round_trip_continues_exactly(estimator):
+    """A trainer rebuilt from state_dict (model and trainer) continues with the very same updates."""
+    data = torch.bernoulli(torch.full((40, 6), 0.3))
+
+    def build():
+        torch.manual_seed(0)
+        model = SigmoidBeliefNetwork(6, (3, 2), hidden=(4, 4))
+        return model, ElboTrainer(model, estimator, normalise=True)
+
+    model, trainer = build()
+    for _ in range(5):
+        trainer.step(data[:10])
+    saved = (
+        {k: v.clone() for k, v in model.state_dict().items()},
+        copy.deepcopy(trainer.state_dict()),
+        torch.get_rng_state(),
+    )
+    for _ in range(3):
+        trainer.step(data[10:20])
+    other_model, other = build()
+    other_model.load_state_dict(saved[0])
+    other.load_state_dict(saved[1])
+    torch.set_rng_state(saved[2])
+    for _ in range(3):
+        other.step(data[10:20])
+    for a, b in zip(model.parameters(), other_model.parameters()):
+        assert torch.equal(a, b)
+    assert torch.equal(trainer.eta, other.eta) and torch.equal(trainer.signal_variance, other.signal_variance)
+
+
+def test_nvil_normalisation_divides_by_the_running_deviation():
+    """With normalise the encoder's step is the unnormalised one divided by max(1, running sd)."""
+    torch.manual_seed(3)
+    model = SigmoidBeliefNetwork(8, 3)
+    x = torch.bernoulli(torch.full((16, 8), 0.5))
+    grads = {}
+    for normalise in (False, True):
+        torch.manual_seed(4)  # the same baseline network and the same draws
+        trainer = ElboTrainer(model, "nvil", normalise=normalise)
+        loss, _ = trainer.loss(x)
+        (grads[normalise],) = torch.autograd.grad(loss, model.encoder.bias)
+        if normalise:
+            scale = float(trainer.signal_variance[0].sqrt().clamp(min=1))
+    assert scale > 1
+    assert torch.allclose(grads[True] * scale, grads[False], rtol=1e-5, atol=1e-6)
+    assert not ElboTrainer(model, "rebar", normalise=True).normalise  # only for score-function estimators
+
+
+def test_relax_trainer_learns_its_control_and_parameter_variance_is_measured():
+    torch.manual_seed(2)
+    data = torch.bernoulli(torch.full((60, 10), 0.3))
+    trainer = ElboTrainer(SigmoidBeliefNetwork(10, 4), "relax", lr=1e-2)
+    before = [p.detach().clone() for p in trainer.controls.parameters()]
+    for _ in range(10):
+        trainer.step(data[torch.randint(60, (20,))])
+    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.controls.parameters()))
+    assert trainer.parameter_gradient_variance(data[:20], repeats=5) > 0
+    with pytest.raises(ValueError, match="repeats"):
+        trainer.parameter_gradient_variance(data[:20], repeats=1)
+
+
+def test_sbn_with_two_tanh_layers_per_map():
+    model = SigmoidBeliefNetwork(6, 3, hidden=(5, 4), data_mean=torch.full((6,), 0.2))
+    assert [m.out_features for m in model.encoder if isinstance(m, torch.nn.Linear)] == [5, 4, 3]
+    assert torch.allclose(model.decoder[-1].bias, torch.logit(torch.tensor(0.2)).expand(6))
+    with pytest.raises(ValueError, match=r"hidden\[1\]"):
+        SigmoidBeliefNetwork(6, 3, hidden=(5, 0))
+    with pytest.raises(TypeError, match="hidden"):
+        SigmoidBeliefNetwork(6, 3, hidden="200")

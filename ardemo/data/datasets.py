@@ -76,6 +76,28 @@ def _finish(
     return ImageSet(images.to(device), labels.to(device), shape, name)
 
 
+def binarize_stochastically(images: ImageSet, seed: int = 0) -> ImageSet:
+    """Each pixel set to 1 with probability its intensity, once, with a generator seeded by ``seed``
+    (the usual "binarised MNIST" of Salakhutdinov & Murray 2008 is made this way), so that the same
+    ``seed`` always gives the same images, whatever else has drawn random numbers.
+
+    >>> grey = ImageSet(torch.full((2, 4), 0.5), torch.zeros(2), (2, 2), "grey")
+    >>> out = binarize_stochastically(grey, seed=1)
+    >>> torch.equal(out.images, binarize_stochastically(grey, seed=1).images), out.name
+    (True, 'grey (binarised stochastically, seed 1)')
+    """
+    if not isinstance(images, ImageSet):
+        raise TypeError(f"images: expected an ardemo.data.ImageSet, got {type(images).__name__}")
+    seed = check_int("seed", seed, minimum=0)
+    pixels = images.images
+    if not bool(((pixels >= 0) & (pixels <= 1)).all()):
+        raise ValueError("images: expected intensities in [0, 1]")
+    generator = torch.Generator().manual_seed(seed)
+    binary = torch.bernoulli(pixels.detach().cpu().double(), generator=generator).to(pixels.dtype)
+    name = f"{images.name} (binarised stochastically, seed {seed})"
+    return ImageSet(binary.to(pixels.device), images.labels, images.shape, name)
+
+
 def digits(binarize: bool = False, threshold: float = 0.5, device: torch.device | str | None = None) -> ImageSet:
     """scikit-learn's 1,797 handwritten 8x8 digits, intensities scaled from 0..16 to [0, 1].
 

@@ -1,4 +1,4 @@
-"""Training a :class:`~ardemo.SigmoidBeliefNetwork` by its ELBO with NVIL, Concrete or REBAR.
+"""Training a :class:`~ardemo.SigmoidBeliefNetwork` by its ELBO with NVIL, MuProp, Concrete, REBAR or RELAX.
 
 Each recognition layer :math:`k` gets its own estimate of :math:`\\nabla_{\\ell_k}\\mathrm{ELBO}`,
 where :math:`\\ell_k` are the logits of :math:`q(b_k \\mid b_{k-1})` at the sampled :math:`b_{k-1}`, and
@@ -12,6 +12,7 @@ control variate. With :math:`u_{>k}` independent of :math:`u_k`, REBAR stays unb
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -24,7 +25,7 @@ from ..models.sbn import SigmoidBeliefNetwork
 from . import estimators
 from .training import History, fit, random_batches
 
-ESTIMATORS = ("nvil", "concrete", "rebar")
+ESTIMATORS = ("nvil", "muprop", "concrete", "rebar", "relax")
 
 
 @dataclass
@@ -43,16 +44,25 @@ class LatentSample:
 
 
 class ElboTrainer:
-    """Maximises the ELBO with one latent sample per data point and one of three estimators for the
+    """Maximises the ELBO with one latent sample per data point and one of five estimators for the
     recognition network:
 
     * ``"nvil"``: REINFORCE with NVIL's centring — a running mean of the learning signal and a
-      baseline network (per layer, fed the layer below) trained to predict the rest;
+      baseline network (per layer, fed the layer below) trained to predict the rest — and, with
+      ``normalise=True``, NVIL's variance normalisation (the layer's estimate divided by the running
+      standard deviation of its centred signal, when that exceeds 1);
+    * ``"muprop"``: MuProp, the residual after its linear control variate centred the same way
+      (and normalised the same way with ``normalise=True``);
     * ``"concrete"``: the Concrete relaxation at ``temperature``;
     * ``"rebar"``: REBAR, its learning signal :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))` centred
       by :math:`c - \\eta\\,\\tilde c`, where running means plus a second baseline output predict
       :math:`f(\\sigma_\\lambda(\\tilde z))`; :math:`\\eta` and :math:`\\lambda` (one each per layer) are tuned
-      online by minimising the estimate's squared norm (``tune=False`` keeps them fixed).
+      online by minimising the estimate's squared norm (``tune=False`` keeps them fixed);
+    * ``"relax"``: RELAX with the control :math:`c(z) = \\eta f(\\sigma_\\lambda(z)) + r(z)`, where
+      :math:`r` (per layer, one tanh layer of ``baseline_hidden`` units fed :math:`\\sigma(z)` and the
+      layer below, its output starting at 0 so that RELAX starts as REBAR) is trained with
+      :math:`\\eta, \\lambda` to minimise the estimate's squared norm; the baseline predicts
+      :math:`f(b) - c(\\tilde z)`.
 
     The generative network and prior always get the exact :math:`\\nabla\\ln p(x, b)` at the sampled :math:`b`.
 
@@ -72,6 +82,7 @@ class ElboTrainer:
         eta: float = 1.0,
         tune: bool = True,
         baseline_hidden: int = 50,
+        normalise: bool = False,
     ) -> None:
         if not isinstance(model, SigmoidBeliefNetwork):
             raise TypeError(f"model: expected a SigmoidBeliefNetwork, got {type(model).__name__}")
@@ -83,6 +94,7 @@ class ElboTrainer:
         baseline_hidden = check_int("baseline_hidden", baseline_hidden, minimum=1)
         eta = check_real("eta", eta)
         tune = check_bool("tune", tune)
+        self.normalise = check_bool("normalise", normalise) and estimator in ("nvil", "muprop")
         dev, dtype = model.prior_logits.device, model.prior_logits.dtype
         n_layers = model.n_layers
         inputs = (model.n_visible, *model.latent_sizes[:-1])
@@ -91,13 +103,44 @@ class ElboTrainer:
             nn.Sequential(nn.Linear(n_in, baseline_hidden), nn.Tanh(), nn.Linear(baseline_hidden, 2)) for n_in in inputs
         ).to(dev, dtype)
         self.centre = torch.zeros(n_layers, 2, device=dev, dtype=dtype)
-        self.tuning = estimator == "rebar" and tune
+        self.signal_variance = torch.zeros(n_layers, device=dev, dtype=dtype)  # for normalise
+        self.tuning = estimator in ("rebar", "relax") and tune
         self.eta = torch.full((n_layers,), float(eta), device=dev, dtype=dtype, requires_grad=self.tuning)
         self.log_temperature = torch.full(
             (n_layers,), math.log(temperature), device=dev, dtype=dtype, requires_grad=self.tuning
         )
-        tuned = [self.eta, self.log_temperature] if self.tuning else []
+        self.controls = nn.ModuleList()  # RELAX's r, per layer
+        if estimator == "relax":
+            for n_in, d in zip(inputs, model.latent_sizes):
+                r = nn.Sequential(nn.Linear(d + n_in, baseline_hidden), nn.Tanh(), nn.Linear(baseline_hidden, 1))
+                nn.init.zeros_(r[-1].weight)
+                nn.init.zeros_(r[-1].bias)
+                self.controls.append(r)
+            self.controls.to(dev, dtype)
+        tuned = [self.eta, self.log_temperature, *self.controls.parameters()] if self.tuning else []
         self.optimiser = torch.optim.Adam([*model.parameters(), *self.baselines.parameters(), *tuned], lr=lr)
+
+    def state_dict(self) -> dict:
+        """Everything a checkpoint needs to continue exactly, besides the model: baselines, running
+        means and variances, :math:`\\eta`, :math:`\\lambda`, RELAX's controls and the optimiser."""
+        return {
+            "baselines": self.baselines.state_dict(),
+            "controls": self.controls.state_dict(),
+            "centre": self.centre.clone(),
+            "signal_variance": self.signal_variance.clone(),
+            "eta": self.eta.detach().clone(),
+            "log_temperature": self.log_temperature.detach().clone(),
+            "optimiser": self.optimiser.state_dict(),
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore what :meth:`state_dict` saved (into a trainer built with the same settings)."""
+        self.baselines.load_state_dict(state["baselines"])
+        self.controls.load_state_dict(state["controls"])
+        with torch.no_grad():
+            for name in ("centre", "signal_variance", "eta", "log_temperature"):
+                getattr(self, name).copy_(state[name])
+        self.optimiser.load_state_dict(state["optimiser"])
 
     def sample_latents(self, x: torch.Tensor) -> LatentSample:
         """Draw :math:`b_1, \\dots, b_L` from :math:`q(b \\mid x)`, keeping the logits and uniforms."""
@@ -115,53 +158,90 @@ class ElboTrainer:
     def _below(self, k: int, x: torch.Tensor, sample: LatentSample) -> torch.Tensor:
         return x if k == 0 else sample.layers[k - 1]
 
+    def _signal(
+        self, k: int, x: torch.Tensor, sample: LatentSample, upper: Callable[[int, torch.Tensor], torch.Tensor]
+    ) -> estimators.Objective:
+        """Layer ``k``'s learning signal as a function of its own sample, the layers above it following
+        from the one below by ``upper(j, logits_j)``."""
+        model, below, logits = self.model, self._below(k, x, sample), sample.logits[k]
+
+        def f(s: torch.Tensor) -> torch.Tensor:
+            layers = [s]
+            for j in range(k + 1, model.n_layers):
+                layers.append(upper(j, model.layer_logits(j, layers[-1])))
+            return model.local_signal(k, below, layers, logits)
+
+        return f
+
     def _signals(
         self, k: int, x: torch.Tensor, sample: LatentSample, temperature: torch.Tensor
     ) -> tuple[estimators.Objective, estimators.Objective | None]:
         """Layer ``k``'s learning signal as a function of its own (hard or relaxed) sample: relaxed
-        layers above for Concrete and REBAR's control variate; hard ones for the sampled value
-        (``None`` for the top layer, where the two coincide)."""
-        model, below, logits = self.model, self._below(k, x, sample), sample.logits[k]
-
-        def signal(relaxed: bool) -> estimators.Objective:
-            def f(s: torch.Tensor) -> torch.Tensor:
-                layers = [s]
-                for j in range(k + 1, model.n_layers):
-                    z = _logistic(model.layer_logits(j, layers[-1]), sample.uniforms[j])
-                    layers.append(torch.sigmoid(z / temperature) if relaxed else (z > 0).to(s.dtype))
-                return model.local_signal(k, below, layers, logits)
-
-            return f
-
-        return signal(True), (signal(False) if k < model.n_layers - 1 else None)
+        layers above (from the same uniforms) for Concrete, REBAR's and RELAX's controls, and mean-field
+        ones (:math:`\\sigma` of the logits) for MuProp's expansion; hard ones for the sampled value
+        (``None`` for the top layer, where they coincide)."""
+        us = sample.uniforms
+        if self.estimator == "muprop":
+            smooth = self._signal(k, x, sample, lambda j, ell: torch.sigmoid(ell))
+        else:
+            smooth = self._signal(k, x, sample, lambda j, ell: torch.sigmoid(_logistic(ell, us[j]) / temperature))
+        if k == self.model.n_layers - 1:
+            return smooth, None
+        return smooth, self._signal(k, x, sample, lambda j, ell: (_logistic(ell, us[j]) > 0).to(ell.dtype))
 
     def _predictions(self, k: int, below: torch.Tensor) -> torch.Tensor:
         """Layer ``k``'s baseline predictions :math:`(c, \\tilde c)`, shape ``(batch, 2)``."""
         return self.centre[k] + self.baselines[k](2 * below - 1)
 
+    def _relax_control(
+        self, k: int, below: torch.Tensor, relaxed: estimators.Objective, temperature: torch.Tensor
+    ) -> estimators.Objective:
+        """RELAX's :math:`c(z) = \\eta f(\\sigma_\\lambda(z)) + r(\\sigma(z), \\text{below})` for layer ``k``."""
+        side = 2 * below - 1
+
+        def control(z: torch.Tensor) -> torch.Tensor:
+            r = self.controls[k](torch.cat([torch.sigmoid(z), side], -1)).squeeze(-1)
+            return self.eta[k] * relaxed(torch.sigmoid(z / temperature)) + r
+
+        return control
+
     def _estimates(
         self, x: torch.Tensor, sample: LatentSample, create_graph: bool = False
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """Per layer, the per-row gradient estimate and what that layer's baseline outputs should
-        predict: the sampled learning signal (and for REBAR also its value at the relaxed conditional
-        sample), shape ``(batch, 1 or 2)`` — both from one evaluation of the signals."""
+        predict: the sampled learning signal (less MuProp's or RELAX's control; for REBAR also its value
+        at the relaxed conditional sample), shape ``(batch, 1 or 2)`` — from one evaluation of the signals."""
         out = []
         for k, (logits, u) in enumerate(zip(sample.logits, sample.uniforms)):
             temperature = self.log_temperature[k].exp()
-            relaxed, hard = self._signals(k, x, sample, temperature)
+            smooth, hard = self._signals(k, x, sample, temperature)
             if self.estimator == "concrete":
-                grad = estimators.concrete(relaxed, logits, u=u, temperature=temperature.detach()).gradient
+                grad = estimators.concrete(smooth, logits, u=u, temperature=temperature.detach()).gradient
                 with torch.no_grad():
-                    out.append((grad, (hard or relaxed)(sample.layers[k]).unsqueeze(-1)))
+                    out.append((grad, (hard or smooth)(sample.layers[k]).unsqueeze(-1)))
                 continue
-            c = self._predictions(k, self._below(k, x, sample)).detach()
+            below = self._below(k, x, sample)
+            c = self._predictions(k, below).detach()
             if self.estimator == "nvil":
-                grad, values, _ = estimators.reinforce(hard or relaxed, logits, u=u, baseline=c[:, 0])
+                grad, values, _ = estimators.reinforce(hard or smooth, logits, u=u, baseline=c[:, 0])
                 out.append((grad, values.unsqueeze(-1)))
+            elif self.estimator == "muprop":
+                grad, values, control = estimators.muprop(smooth, logits, u=u, baseline=c[:, 0], hard_f=hard)
+                out.append((grad, (values - control).unsqueeze(-1)))
+            elif self.estimator == "relax":
+                grad, values, control = estimators.relax(
+                    hard or smooth,
+                    logits,
+                    u=u,
+                    baseline=c[:, 0],
+                    control=self._relax_control(k, below, smooth, temperature),
+                    create_graph=create_graph,
+                )
+                out.append((grad, (values - control).unsqueeze(-1)))
             else:
                 eta = self.eta[k]
                 grad, values, control = estimators.rebar(
-                    relaxed,
+                    smooth,
                     logits,
                     u=u,
                     baseline=c[:, 0] - eta * c[:, 1],
@@ -183,7 +263,7 @@ class ElboTrainer:
         """The objective of one step on the batch ``x``, for :func:`~ardemo.fit` (which zeroes the gradients
         first): a surrogate whose gradient is minus the estimated ELBO gradient (plus the baselines'
         squared error), and the batch's mean single-sample ELBO. With tuning on, it first backpropagates
-        the estimate's squared norm into :math:`\\eta` and :math:`\\lambda` only."""
+        the estimate's squared norm into :math:`\\eta`, :math:`\\lambda` (and RELAX's :math:`r`) only."""
         model = self.model
         x = model.check(x)
         if x.shape[0] == 0:
@@ -195,16 +275,25 @@ class ElboTrainer:
         baseline_loss = torch.zeros((), device=x.device, dtype=x.dtype)
         with torch.no_grad():
             f = log_joint - sum(_bernoulli_log_prob(b, ell) for b, ell in zip(sample.layers, sample.logits))
+        scales = []
         for k, (_, targets) in enumerate(estimates):
             used = targets.shape[-1]
             with torch.no_grad():
                 self.centre[k, :used] = 0.9 * self.centre[k, :used] + 0.1 * targets.mean(0)
             predictions = self._predictions(k, self._below(k, x, sample))[:, :used]
-            baseline_loss = baseline_loss + ((targets - predictions) ** 2).sum(-1).mean()
+            residual = targets - predictions
+            baseline_loss = baseline_loss + (residual**2).sum(-1).mean()
+            if self.normalise:  # NVIL: divide by the running standard deviation of the centred signal, if > 1
+                with torch.no_grad():
+                    self.signal_variance[k] = 0.9 * self.signal_variance[k] + 0.1 * (residual[:, 0] ** 2).mean()
+                    scales.append(self.signal_variance[k].sqrt().clamp(min=1.0))
+        if scales:
+            grads = [g / scale for g, scale in zip(grads, scales)]
         surrogate = -sum((ell * g.detach()).sum(-1).mean() for ell, g in zip(sample.logits, grads))
         surrogate = surrogate - log_joint.mean() + baseline_loss
         if self.tuning:
-            sum((g**2).sum(-1).mean() for g in grads).backward(inputs=[self.eta, self.log_temperature])
+            tuned = [self.eta, self.log_temperature, *self.controls.parameters()]
+            sum((g**2).sum(-1).mean() for g in grads).backward(inputs=tuned)
         return surrogate, {"elbo": float(f.mean())}
 
     def step(self, x: torch.Tensor) -> float:
@@ -222,6 +311,22 @@ class ElboTrainer:
         xs = x.repeat(repeats, 1)
         grad = torch.cat(self.encoder_gradients(xs, self.sample_latents(xs)), -1)
         return float(grad.reshape(repeats, x.shape[0], -1).var(0).mean())
+
+    def parameter_gradient_variance(self, x: torch.Tensor, repeats: int = 50) -> float:
+        """Variance of the estimate of :math:`\\nabla_\\phi` (the recognition network's parameters) of the
+        batch's mean ELBO, over ``repeats`` estimates on the same batch ``x`` at the current parameters,
+        averaged over parameters: the measure of Tucker et al.'s variance plots (before NVIL's
+        normalisation, so that every unbiased estimator's is comparable)."""
+        x = self.model.check(x)
+        repeats = check_int("repeats", repeats, minimum=2)
+        params = list(self.model.encoders.parameters())
+        draws = []
+        for _ in range(repeats):
+            sample = self.sample_latents(x)
+            grads = self.encoder_gradients(x, sample)
+            surrogate = sum((ell * g.detach()).sum(-1).mean() for ell, g in zip(sample.logits, grads))
+            draws.append(torch.cat([g.flatten() for g in torch.autograd.grad(surrogate, params)]))
+        return float(torch.stack(draws).var(0).mean())
 
 
 def train_sbn(

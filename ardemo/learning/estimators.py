@@ -13,7 +13,12 @@ With :math:`z = \\ell + \\ln\\frac{u}{1-u}` and :math:`b = H(z)`:
 * Concrete: :math:`\\nabla_\\ell f(\\sigma(z/\\lambda))` (biased);
 * REBAR (Tucker et al. 2017): :math:`[f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))](b - \\sigma(\\ell))
   + \\eta\\nabla_\\ell f(\\sigma_\\lambda(z)) - \\eta\\nabla_\\ell f(\\sigma_\\lambda(\\tilde z))`, where
-  :math:`\\tilde z \\sim p(z \\mid b)` is reparameterised by a uniform :math:`v` coupled to :math:`u`.
+  :math:`\\tilde z \\sim p(z \\mid b)` is reparameterised by a uniform :math:`v` coupled to :math:`u`;
+* RELAX (Grathwohl et al. 2018): REBAR with any differentiable control :math:`c(z)` in place of
+  :math:`\\eta f(\\sigma_\\lambda(z))`: :math:`[f(b) - c(\\tilde z)](b - \\sigma(\\ell)) + \\nabla_\\ell c(z) - \\nabla_\\ell c(\\tilde z)`;
+* MuProp (Gu et al. 2016): REINFORCE with the first-order Taylor expansion of :math:`f` about the
+  mean :math:`\\mu = \\sigma(\\ell)` as control variate, whose expectation is known:
+  :math:`[f(b) - f(\\mu) - f'(\\mu)^\\top(b - \\mu)](b - \\mu) + f'(\\mu)\\,\\sigma'(\\ell)`.
 """
 
 from __future__ import annotations
@@ -85,9 +90,9 @@ def _values(f: Objective, x: torch.Tensor) -> torch.Tensor:
 class GradientEstimate(NamedTuple):
     """What every estimator returns: the per-row ``gradient`` (shaped like ``logits``), ``values``, the
     learning signal :math:`f` per row at the point the estimator evaluated it (the hard sample :math:`b`,
-    or the relaxed sample for Concrete), and ``control``, :math:`f(\\sigma_\\lambda(\\tilde z))` for REBAR
-    (``None`` otherwise). ``values`` and ``control`` carry no gradient; they are what a baseline is
-    trained on.
+    or the relaxed sample for Concrete), and ``control``: :math:`f(\\sigma_\\lambda(\\tilde z))` for REBAR,
+    :math:`c(\\tilde z)` for RELAX, the linear expansion :math:`h(b)` for MuProp (``None``
+    otherwise). ``values`` and ``control`` carry no gradient; they are what a baseline is trained on.
 
     >>> est = GradientEstimate(torch.zeros(2, 1), torch.ones(2))
     >>> gradient, values, control = est
@@ -188,6 +193,41 @@ def rebar_values(
         return _values(f if hard_f is None else hard_f, b), _values(f, torch.sigmoid(z_tilde / temperature))
 
 
+def _relaxed_estimate(
+    g: Objective,
+    scale: float | torch.Tensor,
+    logits: torch.Tensor,
+    u: torch.Tensor,
+    v: torch.Tensor | None,
+    baseline: float | torch.Tensor,
+    f_hard: torch.Tensor,
+    create_graph: bool,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """REBAR's and RELAX's estimate with the control :math:`c = \\mathrm{scale}\\cdot g(z)`:
+    :math:`[f(b) - \\text{baseline} - c(\\tilde z)](b - \\sigma(\\ell)) + \\nabla_\\ell c(z) - \\nabla_\\ell c(\\tilde z)`,
+    and :math:`g(\\tilde z)` (differentiable in what ``g`` and ``scale`` depend on when ``create_graph``)."""
+    with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
+        ell = logits.detach().requires_grad_()
+        b, z, z_tilde = _relaxed_pair(ell, u, v)
+        g_z, g_tilde = _values(g, z), _values(g, z_tilde)
+        difference = (g_z - g_tilde).sum()
+        if difference.requires_grad:
+            (relaxed,) = torch.autograd.grad(difference, ell, create_graph=create_graph, allow_unused=True)
+        else:  # a control that does not depend on z
+            relaxed = None
+        relaxed = torch.zeros_like(ell) if relaxed is None else relaxed
+    score = (b - torch.sigmoid(ell)).detach()
+    g_coefficient = g_tilde if create_graph else g_tilde.detach()
+    estimate = (f_hard - baseline - scale * g_coefficient).reshape(-1, 1) * score + scale * relaxed
+    return estimate, g_tilde
+
+
+def _hard_values(f: Objective, logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
+    """:math:`f(b)` at :math:`b = H(\\ell + \\ln\\frac{u}{1-u})`, without gradient."""
+    with torch.no_grad():
+        return _values(f, (_logistic(logits, u) > 0).to(logits.dtype))
+
+
 def rebar(
     f: Objective,
     logits: torch.Tensor,
@@ -229,15 +269,76 @@ def rebar(
     v = None if v is None else _uniforms(logits, v, "v")
     baseline = _coefficient("baseline", baseline, logits.shape[0])
     eta = _coefficient("eta", eta, logits.shape[0])
-    with torch.no_grad():
-        f_hard = _values(f if hard_f is None else hard_f, (_logistic(logits, u) > 0).to(logits.dtype))
-    with torch.enable_grad():  # the estimate is itself a gradient, also when called under no_grad
-        ell = logits.detach().requires_grad_()
-        b, z, z_tilde = _relaxed_pair(ell, u, v)
-        f_soft = _values(f, torch.sigmoid(z / temperature))
-        f_tilde = _values(f, torch.sigmoid(z_tilde / temperature))
-        (relaxed,) = torch.autograd.grad((f_soft - f_tilde).sum(), ell, create_graph=create_graph)
-    score = (b - torch.sigmoid(ell)).detach()
-    f_tilde_coefficient = f_tilde if create_graph else f_tilde.detach()
-    estimate = (f_hard - baseline - eta * f_tilde_coefficient).reshape(-1, 1) * score + eta * relaxed
+    f_hard = _hard_values(f if hard_f is None else hard_f, logits, u)
+    estimate, f_tilde = _relaxed_estimate(
+        lambda z: f(torch.sigmoid(z / temperature)), eta, logits, u, v, baseline, f_hard, create_graph
+    )
     return GradientEstimate(estimate, f_hard, f_tilde.detach())
+
+
+def relax(
+    f: Objective,
+    logits: torch.Tensor,
+    *,
+    u: torch.Tensor | None = None,
+    baseline: float | torch.Tensor = 0.0,
+    v: torch.Tensor | None = None,
+    control: Objective,
+    create_graph: bool = False,
+) -> GradientEstimate:
+    """RELAX estimate (Grathwohl et al. 2018) with a differentiable ``control`` :math:`c(z)` of the
+    logistic sample :math:`z = \\ell + \\ln\\frac{u}{1-u}` (shape ``(batch, d)`` to ``(batch,)``):
+    :math:`[f(b) - \\text{baseline} - c(\\tilde z)](b - \\sigma(\\ell)) + \\nabla_\\ell c(z) - \\nabla_\\ell c(\\tilde z)`,
+    unbiased for every :math:`c`; :math:`c(z) = \\eta f(\\sigma(z/\\lambda))` is REBAR. ``f`` is only
+    evaluated at :math:`b`. With ``create_graph=True`` the estimate is differentiable in the control's
+    parameters, so that its squared norm (the variance, up to a constant) can be minimised over them.
+    ``control`` is returned as :math:`c(\\tilde z)`.
+
+    >>> est = relax(lambda b: b.sum(-1), torch.zeros(1, 2), u=torch.full((1, 2), 0.75), control=lambda z: 0 * z.sum(-1))
+    >>> est.gradient  # a zero control: REINFORCE
+    tensor([[1., 1.]])
+    """
+    logits = _check_logits(logits, f)
+    check_callable("control", control)
+    u = _uniforms(logits, u)
+    v = None if v is None else _uniforms(logits, v, "v")
+    baseline = _coefficient("baseline", baseline, logits.shape[0])
+    f_hard = _hard_values(f, logits, u)
+    estimate, c_tilde = _relaxed_estimate(control, 1.0, logits, u, v, baseline, f_hard, create_graph)
+    return GradientEstimate(estimate, f_hard, c_tilde.detach())
+
+
+def muprop(
+    f: Objective,
+    logits: torch.Tensor,
+    *,
+    u: torch.Tensor | None = None,
+    baseline: float | torch.Tensor = 0.0,
+    hard_f: Objective | None = None,
+) -> GradientEstimate:
+    """MuProp estimate (Gu et al. 2016; see the module docstring): REINFORCE centred by the linear
+    expansion :math:`h(b) = f(\\mu) + f'(\\mu)^\\top(b - \\mu)` of a differentiable ``f`` about the mean
+    :math:`\\mu = \\sigma(\\ell)` (per row), plus the exact gradient of :math:`\\mathbb{E}[h(b)] = f(\\mu)`
+    with the slope held fixed. Unbiased for any ``f``, as :math:`h` is linear in :math:`b`; ``hard_f``
+    (default ``f``) is the signal at the sample :math:`b` (as in :func:`rebar`), ``baseline`` is
+    subtracted from the residual :math:`\\mathrm{hard\\_f}(b) - h(b)`, returned as ``values - control``.
+
+    >>> est = muprop(lambda s: (s * torch.tensor([1.0, 2.0])).sum(-1), torch.zeros(3, 2))
+    >>> est.gradient  # f linear: h = f, the estimate is exact, f'(mu) sigma'(l)
+    tensor([[0.2500, 0.5000],
+            [0.2500, 0.5000],
+            [0.2500, 0.5000]])
+    """
+    logits = _check_logits(logits, f, hard_f)
+    u = _uniforms(logits, u)
+    baseline = _coefficient("baseline", baseline, logits.shape[0])
+    values = _hard_values(f if hard_f is None else hard_f, logits, u)
+    b = (_logistic(logits, u) > 0).to(logits.dtype).detach()
+    with torch.enable_grad():
+        mu = torch.sigmoid(logits.detach()).requires_grad_()
+        f_mu = _values(f, mu)
+        (slope,) = torch.autograd.grad(f_mu.sum(), mu, allow_unused=True) if f_mu.requires_grad else (None,)
+    mu, slope = mu.detach(), torch.zeros_like(mu) if slope is None else slope.detach()
+    control = f_mu.detach() + (slope * (b - mu)).sum(-1)
+    estimate = (values - baseline - control).reshape(-1, 1) * (b - mu) + slope * mu * (1 - mu)
+    return GradientEstimate(estimate, values, control)

@@ -72,6 +72,8 @@ def replay(path: Path, steps: int | None = None) -> ReplayReport:
         i = index[step]
         for metric, error in record["replay"]["metrics"].items():
             a, b = logged["metrics"][metric][j], now.metrics[metric][i]
+            if a is None and math.isnan(b):  # not recorded at this step, then or now
+                continue
             if a is None or b is None or not math.isfinite(b):
                 raise ReplayMismatch(_message(path, record, step, metric, a, b, "a missing or non-finite value"))
             points += 1

@@ -66,6 +66,9 @@ def test_a_run_logs_curves_and_ends_with_an_importance_sampled_likelihood(tiny_f
     # on the same images, the ELBO lies below the importance-sampled ln p(x) (here by about 3 nats)
     assert final["test_log_likelihood"]["value"] > final["test_elbo"]["value"]
     assert record["data"]["dataset"].startswith("MNIST official test split")
+    for name, values in record["per_item"].items():  # one value per evaluated image, for paired comparisons
+        assert len(values) == 20
+        assert sum(values) / 20 == pytest.approx(final[name]["value"], abs=1e-3)
 
 
 @needs_mnist

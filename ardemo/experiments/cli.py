@@ -172,6 +172,11 @@ def record_for(
             k: {"value": finite(v), "stderr": None if e is None else finite(e)} for k, (v, e) in outcome.final.items()
         },
         **({} if outcome.parameters is None else {"parameters": parameters_to_json(outcome.parameters)}),
+        **(
+            {}
+            if outcome.per_item is None
+            else {"per_item": {k: [finite(v) for v in vs] for k, vs in outcome.per_item.items()}}
+        ),
     }
 
 

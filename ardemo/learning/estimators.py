@@ -79,6 +79,15 @@ def _coefficient(name: str, value: object, rows: int) -> float | torch.Tensor:
     return check_real(name, value)
 
 
+def _noise_and_baseline(
+    logits: torch.Tensor, u: torch.Tensor | None, v: torch.Tensor | None, baseline: object
+) -> tuple[torch.Tensor, torch.Tensor | None, float | torch.Tensor]:
+    """The checked uniforms ``u`` (drawn when ``None``), ``v`` (kept ``None``) and ``baseline``."""
+    u = _uniforms(logits, u)
+    v = None if v is None else _uniforms(logits, v, "v")
+    return u, v, _coefficient("baseline", baseline, logits.shape[0])
+
+
 def _values(f: Objective, x: torch.Tensor) -> torch.Tensor:
     out = f(x)
     if not isinstance(out, torch.Tensor) or out.shape != x.shape[:1]:
@@ -123,8 +132,7 @@ def reinforce(
             [1., 1.]])
     """
     logits = _check_logits(logits, f)
-    u = _uniforms(logits, u)
-    baseline = _coefficient("baseline", baseline, logits.shape[0])
+    u, _, baseline = _noise_and_baseline(logits, u, None, baseline)
     with torch.no_grad():
         b = (_logistic(logits, u) > 0).to(logits.dtype)
         values = _values(f, b)
@@ -265,9 +273,7 @@ def rebar(
     """
     logits = _check_logits(logits, f, hard_f)
     temperature = _check_temperature(temperature)
-    u = _uniforms(logits, u)
-    v = None if v is None else _uniforms(logits, v, "v")
-    baseline = _coefficient("baseline", baseline, logits.shape[0])
+    u, v, baseline = _noise_and_baseline(logits, u, v, baseline)
     eta = _coefficient("eta", eta, logits.shape[0])
     f_hard = _hard_values(f if hard_f is None else hard_f, logits, u)
     estimate, f_tilde = _relaxed_estimate(
@@ -300,9 +306,7 @@ def relax(
     """
     logits = _check_logits(logits, f)
     check_callable("control", control)
-    u = _uniforms(logits, u)
-    v = None if v is None else _uniforms(logits, v, "v")
-    baseline = _coefficient("baseline", baseline, logits.shape[0])
+    u, v, baseline = _noise_and_baseline(logits, u, v, baseline)
     f_hard = _hard_values(f, logits, u)
     estimate, c_tilde = _relaxed_estimate(control, 1.0, logits, u, v, baseline, f_hard, create_graph)
     return GradientEstimate(estimate, f_hard, c_tilde.detach())
@@ -330,8 +334,7 @@ def muprop(
             [0.2500, 0.5000]])
     """
     logits = _check_logits(logits, f, hard_f)
-    u = _uniforms(logits, u)
-    baseline = _coefficient("baseline", baseline, logits.shape[0])
+    u, _, baseline = _noise_and_baseline(logits, u, None, baseline)
     values = _hard_values(f if hard_f is None else hard_f, logits, u)
     b = (_logistic(logits, u) > 0).to(logits.dtype).detach()
     with torch.enable_grad():

@@ -58,3 +58,29 @@ def test_every_chapter_becomes_a_notebook_without_outputs_and_its_page_links_it(
     other = ["# Not a notebook\n"]
     notebook_download._add_note(app, "plain", other)
     assert other == ["# Not a notebook\n"]
+
+
+def test_a_script_written_twice_is_written_once():
+    import single_scripts
+    from sphinx.builders.html._assets import _JavaScript
+
+    thebe = "const THEBE_JS_URL = 1;"
+    scripts = [
+        _JavaScript("_static/a.js"),
+        _JavaScript(None, body=thebe),
+        _JavaScript("_static/b.js"),
+        _JavaScript(None, body=thebe, priority=800),  # the same script at another priority
+        _JavaScript("", body=thebe),  # and with "" for no file
+        _JavaScript(None, body=thebe),
+        _JavaScript(None, body="other = 2;"),
+        _JavaScript("_static/a.js"),
+    ]
+    context = {"script_files": scripts}
+    single_scripts._drop_repeats(None, "page", "page.html", context, None)
+    assert context["script_files"] is scripts  # the theme's own list, changed in place
+    assert [(s.filename, s.attributes.get("body")) for s in scripts] == [
+        ("_static/a.js", None),
+        (None, thebe),
+        ("_static/b.js", None),
+        (None, "other = 2;"),
+    ]

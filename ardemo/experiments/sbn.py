@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import torch
 
 from ..core.runtime import seed_all
+from ..core.stats import standard_error
 from ..core.validation import check_int, check_positive_float, no_validation
 from ..data.datasets import binarize_stochastically, mnist
 from ..learning.elbo import ESTIMATORS, ElboTrainer
@@ -106,7 +107,7 @@ def build_sbn(model: str, units: int, data_mean: torch.Tensor | None = None) -> 
 
 
 def _mean_and_error(values: torch.Tensor) -> tuple[float, float]:
-    return float(values.mean()), float(values.std() / math.sqrt(values.numel()))
+    return float(values.mean()), float(standard_error(values))
 
 
 @register(

@@ -117,8 +117,9 @@ class ElboTrainer:
                 nn.init.zeros_(r[-1].bias)
                 self.controls.append(r)
             self.controls.to(dev, dtype)
-        tuned = [self.eta, self.log_temperature, *self.controls.parameters()] if self.tuning else []
-        self.optimiser = torch.optim.Adam([*model.parameters(), *self.baselines.parameters(), *tuned], lr=lr)
+        # what the variance objective trains: eta, lambda and RELAX's r
+        self.tuned = [self.eta, self.log_temperature, *self.controls.parameters()] if self.tuning else []
+        self.optimiser = torch.optim.Adam([*model.parameters(), *self.baselines.parameters(), *self.tuned], lr=lr)
 
     def state_dict(self) -> dict:
         """Everything a checkpoint needs to continue exactly, besides the model: baselines, running
@@ -292,8 +293,7 @@ class ElboTrainer:
         surrogate = -sum((ell * g.detach()).sum(-1).mean() for ell, g in zip(sample.logits, grads))
         surrogate = surrogate - log_joint.mean() + baseline_loss
         if self.tuning:
-            tuned = [self.eta, self.log_temperature, *self.controls.parameters()]
-            sum((g**2).sum(-1).mean() for g in grads).backward(inputs=tuned)
+            sum((g**2).sum(-1).mean() for g in grads).backward(inputs=self.tuned)
         return surrogate, {"elbo": float(f.mean())}
 
     def step(self, x: torch.Tensor) -> float:

@@ -172,6 +172,7 @@ def record_for(
             k: {"value": finite(v), "stderr": None if e is None else finite(e)} for k, (v, e) in outcome.final.items()
         },
         **({} if outcome.parameters is None else {"parameters": parameters_to_json(outcome.parameters)}),
+        **({} if outcome.arrays is None else {"arrays": parameters_to_json(outcome.arrays)}),
         **(
             {}
             if outcome.per_item is None

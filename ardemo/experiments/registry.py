@@ -83,13 +83,15 @@ class Outcome:
     ``data`` it read (dataset, split, size, checksum; ``None`` when it generates its own), and the trained
     ``parameters`` (a ``state_dict``; small models only: they are stored in the JSON file, exactly), and
     ``per_item``: final values per evaluated item (one per held-out image, say), stored so that two
-    results files evaluated on the same items can be compared pairwise."""
+    results files evaluated on the same items can be compared pairwise, and ``arrays``: other small
+    tensors the chapter shows (a grid of model samples, say), stored like ``parameters``."""
 
     log: History
     final: dict[str, tuple[float, float | None]] = field(default_factory=dict)
     data: dict | None = None
     parameters: dict[str, torch.Tensor] | None = None
     per_item: dict[str, list[float]] | None = None
+    arrays: dict[str, torch.Tensor] | None = None
 
 
 def parameters_to_json(state: dict[str, torch.Tensor]) -> dict[str, dict]:

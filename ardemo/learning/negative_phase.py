@@ -66,6 +66,14 @@ class GibbsLikelihood:
     def __repr__(self) -> str:
         return f"GibbsLikelihood(init={self.init!r}, sweeps={self.sweeps}, chains={self.chains})"
 
+    def state_dict(self) -> dict[str, torch.Tensor | None]:
+        """The persistent chains (for a checkpoint)."""
+        return {"state": self.state}
+
+    def load_state_dict(self, state: dict[str, torch.Tensor | None]) -> None:
+        """Continue from the chains a :meth:`state_dict` saved."""
+        self.state = state["state"]
+
     def start(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
         """Where this step's chains begin."""
         if self.init == "data":

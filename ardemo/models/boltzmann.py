@@ -190,6 +190,17 @@ class BoltzmannMachine(EnergyBasedModel):
         x = self.check("x", x)
         return x @ self.weight + self.bias
 
+    def pseudo_log_likelihood(self, x: torch.Tensor) -> torch.Tensor:
+        """:math:`\\sum_i \\ln p(x_i \\mid x_{-i}) = \\sum_i \\ln\\sigma\\big((2x_i - 1)(\\textstyle\\sum_j W_{ij}x_j + b_i)\\big)`
+        per configuration: a score of the model's conditionals that needs no :math:`Z` (Besag 1975).
+
+        >>> model = BoltzmannMachine(3)
+        >>> round(float(model.pseudo_log_likelihood(torch.zeros(3))), 5) == round(3 * math.log(0.5), 5)
+        True
+        """
+        x = self.check("x", x)
+        return nn.functional.logsigmoid((2 * x - 1) * (x @ self.weight + self.bias)).sum(-1)
+
     @torch.no_grad()
     def gibbs(self, x: torch.Tensor, sweeps: int = 1) -> torch.Tensor:
         """Run every chain (row of ``x``) ``sweeps`` full Gibbs sweeps; returns the final states."""

@@ -993,6 +993,56 @@ bad(
     "base_logits",
 )
 
+bad("sampling: raise model", lambda: ardemo.raise_log_likelihood("machine", binary(2, 3)), TypeError, "model")
+bad(
+    "sampling: raise data 5 units",
+    lambda: ardemo.raise_log_likelihood(ardemo.BoltzmannMachine(3), binary(2, 5)),
+    ValueError,
+    "data",
+)
+bad(
+    "sampling: raise data one row",
+    lambda: ardemo.raise_log_likelihood(ardemo.BoltzmannMachine(3), binary(1, 3)[0]),
+    ValueError,
+    "data",
+)
+bad(
+    "sampling: raise data not binary",
+    lambda: ardemo.raise_log_likelihood(ardemo.BoltzmannMachine(3), torch.full((2, 3), 0.5)),
+    ValueError,
+    "binary",
+)
+bad(
+    "sampling: raise temperatures 0",
+    lambda: ardemo.raise_log_likelihood(ardemo.BoltzmannMachine(3), binary(2, 3), temperatures=0),
+    ValueError,
+    "temperatures",
+)
+bad(
+    "sampling: raise chains 0",
+    lambda: ardemo.raise_log_likelihood(ardemo.BoltzmannMachine(3), binary(2, 3), chains=0),
+    ValueError,
+    "chains",
+)
+bad(
+    "sampling: raise base_logits shape",
+    lambda: ardemo.raise_log_likelihood(ardemo.BoltzmannMachine(3), binary(2, 3), base_logits=torch.zeros(4)),
+    ValueError,
+    "base_logits",
+)
+bad(
+    "models.BoltzmannMachine: pseudo_log_likelihood 5 units",
+    lambda: ardemo.BoltzmannMachine(4).pseudo_log_likelihood(binary(2, 5)),
+    ValueError,
+    "x",
+)
+bad(
+    "models.BoltzmannMachine: pseudo_log_likelihood not binary",
+    lambda: ardemo.BoltzmannMachine(4).pseudo_log_likelihood(torch.full((2, 4), 0.5)),
+    ValueError,
+    "binary",
+)
+
 
 # --- learning: estimators -------------------------------------------------------------------------------
 def f_sum(b: torch.Tensor) -> torch.Tensor:

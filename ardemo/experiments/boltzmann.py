@@ -14,8 +14,8 @@ trained by one ``method`` with the same data order, batch size, initialisation a
   with :math:`p_n \\equiv 1`.
 
 The machine starts with independent pixels at the training means (biases at their logits, couplings
-``weight_scale`` times a standard normal) and NCE's :math:`c` at that machine's :math:`-\ln Z` without the
-couplings (Adam moves :math:`c` by about ``lr`` per step: from 0 it could not reach :math:`-\ln Z \approx -200`).
+``weight_scale`` times a standard normal) and NCE's :math:`c` at that machine's :math:`-\\ln Z` without the
+couplings (Adam moves :math:`c` by about ``lr`` per step: from 0 it could not reach :math:`-\\ln Z \\approx -130`).
 
 Logged every ``log_every`` steps: the batch objective; every ``eval_every`` steps: the pseudo-log-likelihood
 of ``eval_images`` training and held-out images (no :math:`Z` needed) and, for the contrastive methods, the
@@ -148,7 +148,9 @@ class SeededBatches:
         self.generator.set_state(state["generator"].cpu())
 
 
-def binary_split(data: str, device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict]:
+def binary_split(
+    data: str, device: torch.device | None = None
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, dict]:
     """Training images, held-out images, negatives (for negative sampling) and what the results file
     records about them; see the module docstring."""
     if data not in DATA:
@@ -171,8 +173,11 @@ def binary_split(data: str, device: torch.device | None = None) -> tuple[torch.T
     else:
         train, held_out, info = mnist_split(data)
         negatives = photo_patches(NEGATIVES, size=28, scale=4, binarize=True, seed=0).images
-        info = {**info, "negatives": "10,000 28x28 patches of scikit-learn's two photographs (112 px crops "
-                "averaged down by 4, binarised at 0.5; ardemo.data.photo_patches seed 0)"}
+        info = {
+            **info,
+            "negatives": "10,000 28x28 patches of scikit-learn's two photographs (112 px crops "
+            "averaged down by 4, binarised at 0.5; ardemo.data.photo_patches seed 0)",
+        }
     return train.to(device), held_out.to(device), negatives.to(device), info
 
 
@@ -220,7 +225,9 @@ def boltzmann_mnist(s: BoltzmannMNIST, run: Run) -> Outcome:
     if isinstance(objective, NoiseContrastive):  # c starts at -ln Z of the machine without couplings
         with torch.no_grad():
             objective.c.fill_(-float(torch.nn.functional.softplus(marginals.logits).sum()))
-    parameters = list(model.parameters()) + (list(objective.parameters()) if isinstance(objective, torch.nn.Module) else [])
+    parameters = list(model.parameters()) + (
+        list(objective.parameters()) if isinstance(objective, torch.nn.Module) else []
+    )
     optimiser = torch.optim.Adam(parameters, lr=s.lr)
     draw = SeededBatches(train, s.batch, s.seed)
     history = History()
@@ -238,7 +245,7 @@ def boltzmann_mnist(s: BoltzmannMNIST, run: Run) -> Outcome:
             for name, x in (("train", train_eval), ("test", held_eval)):
                 row[f"{name}_pll"], row[f"{name}_pll_se"] = _mean_and_error(model.pseudo_log_likelihood(x))
         if isinstance(objective, NoiseContrastive):
-            row["c"] = float(objective.c)
+            row["c"] = float(objective.c.detach())
         return row
 
     with no_validation():
@@ -265,15 +272,18 @@ def boltzmann_mnist(s: BoltzmannMNIST, run: Run) -> Outcome:
     final = {
         "log_z_ais": (ais.log_z, ais.stderr),
         "ais_effective_sample_size": (ais.effective_sample_size, None),
-        "test_log_likelihood_ais": (float(optimistic.mean()), math.hypot(float(standard_error(optimistic)), ais.stderr)),
+        "test_log_likelihood_ais": (
+            float(optimistic.mean()),
+            math.hypot(float(standard_error(optimistic)), ais.stderr),
+        ),
         "test_log_likelihood_raise": (reverse.mean, reverse.stderr),
         "ais_minus_raise": (float(gap.mean()), math.hypot(float(standard_error(gap)), ais.stderr)),
         "test_pll": _mean_and_error(pll),
         "test_independent": _mean_and_error(independent),
     }
     if isinstance(objective, NoiseContrastive):
-        final["c"] = (float(objective.c), None)
-        final["c_plus_log_z"] = (float(objective.c) + ais.log_z, ais.stderr)
+        final["c"] = (float(objective.c.detach()), None)
+        final["c_plus_log_z"] = (float(objective.c.detach()) + ais.log_z, ais.stderr)
     if noise_ll is not None:
         final["test_noise_log_likelihood"] = _mean_and_error(noise_ll)
     per_item = {

@@ -22,7 +22,7 @@ ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   endif
 endif
 
-.PHONY: help install book test unit lint format nbval streams notebooks exercises lab bench experiments clean
+.PHONY: help install book test unit lint format nbval streams notebooks exercises lab bench experiments check-pages clean
 
 help:
 	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
@@ -33,6 +33,7 @@ help:
 	@echo "make exercises  student edition: notebooks without solutions + HTML book ($(BUILD)/student)"
 	@echo "make lab        JupyterLab on book/ (chapters open as notebooks; LAB_ARGS=... passes options)"
 	@echo "make bench      benchmarks"
+	@echo "make check-pages  the built book's pages in headless Chromium (run make book first)"
 	@echo "make experiments  regenerate every results file in book/data (hours on a CPU; see the README)"
 	@echo "make clean      remove build outputs (keeps .venv)"
 
@@ -117,6 +118,9 @@ LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet -e ".[book,test,lab]"
 	cd book && ../$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS)
+
+check-pages: $(STAMP)
+	$(PY) -m ardemo.book.pages book/_build/html
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_sampling.py

@@ -1,0 +1,84 @@
+"""The page check (``make check-pages``): it finds what a reader's browser would show wrong, and fails
+loudly without a browser."""
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ardemo.book import pages
+
+HAVE_BROWSER = any(shutil.which(b) for b in pages.BROWSERS)
+needs_browser = pytest.mark.skipif(not HAVE_BROWSER, reason="no headless Chromium on this machine")
+
+CLEAN = """<!DOCTYPE html><html><head><title>clean</title></head><body><article>
+<div class="cell_output"><pre>short output</pre></div></article></body></html>"""
+
+BROKEN = """<!DOCTYPE html><html><head><title>broken</title>
+<link rel="stylesheet" href="https://cdn.example.invalid/font.css"></head><body><article style="width:600px">
+<div class="cell_output"><img src="wide.png" style="width:300px"></div>
+<div class="highlight"><pre style="overflow:auto; white-space:pre">{long}</pre></div>
+<div class="cell_output"><pre>/x.py:3: UserWarning: something with /tmp/tmpab12/file</pre></div>
+<script>console.error("boom")</script></article></body></html>"""
+
+
+def _site(tmp_path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig = plt.figure(figsize=(10, 2), dpi=100)  # 1000 px wide, shown at 300
+    fig.savefig(tmp_path / "wide.png")
+    plt.close(fig)
+    (tmp_path / "clean.html").write_text(CLEAN)
+    (tmp_path / "broken.html").write_text(BROKEN.format(long="x = " + "1 + " * 300))
+    (tmp_path / "index.html").write_text(
+        '<html><head><meta http-equiv="refresh" content="0; url=clean.html" /></head></html>'
+    )
+    (tmp_path / "search.html").write_text(CLEAN)
+    return tmp_path
+
+
+def test_without_a_browser_the_check_fails_and_says_how_to_install_one(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("PATH", str(tmp_path))  # no browser on this PATH
+    monkeypatch.delenv(pages.ENV_BROWSER, raising=False)
+    (tmp_path / "a.html").write_text(CLEAN)
+    assert pages.main([str(tmp_path)]) == 2
+    assert "apt-get install chromium" in capsys.readouterr().err
+
+
+def test_a_named_browser_that_does_not_exist_is_an_error(monkeypatch):
+    monkeypatch.setenv(pages.ENV_BROWSER, "no-such-browser-here")
+    with pytest.raises(FileNotFoundError, match="no-such-browser-here"):
+        pages.find_browser()
+
+
+def test_only_chapter_pages_are_checked(tmp_path):
+    names = [p.name for p in pages.chapter_pages(_site(tmp_path))]
+    assert names == ["broken.html", "clean.html"]  # not the redirect, not the search page
+    with pytest.raises(FileNotFoundError, match="make book"):
+        pages.chapter_pages(tmp_path / "empty")
+
+
+@needs_browser
+def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
+    site = _site(tmp_path)
+    browser = pages.find_browser()
+    assert pages.check_page(site / "clean.html", browser).problems == []
+    problems = "\n".join(pages.check_page(site / "broken.html", browser).problems)
+    assert "JavaScript error: console.error: boom" in problems
+    assert "request to the internet: https://cdn.example.invalid/font.css" in problems
+    assert "figure drawn 1000 px wide, shown at 300 px (30%)" in problems
+    assert "scrolls sideways" in problems and "x = 1 + 1" in problems
+    assert "UserWarning: something" in problems
+    assert not list(site.glob(".ardemo-check-*"))  # the instrumented copies are removed
+
+
+@needs_browser
+def test_the_command_reports_and_fails_on_a_broken_page(tmp_path, capsys):
+    site = _site(tmp_path)
+    assert pages.main([str(site), "--page", "clean.html"]) == 0
+    assert pages.main([str(site)]) == 1
+    out = capsys.readouterr().out
+    assert "broken.html" in out and "1 of 2 pages pass" in out

@@ -2,6 +2,6 @@
 Nothing in the library imports it."""
 
 from . import figures, labcheck, student_edition
-from .figures import show_images
+from .figures import animation_html, show_images
 
-__all__ = ["figures", "labcheck", "show_images", "student_edition"]
+__all__ = ["animation_html", "figures", "labcheck", "show_images", "student_edition"]

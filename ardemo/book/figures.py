@@ -1,8 +1,9 @@
-"""Figures the chapters share: grids of images."""
+"""Figures the chapters share: grids of images, and animations for pages read offline."""
 
 from __future__ import annotations
 
 import math
+import re
 
 import matplotlib.pyplot as plt
 import torch
@@ -43,3 +44,40 @@ def show_images(
     if title:
         ax.set_title(title, fontsize=9)
     return ax
+
+
+_PLAYER_SYMBOLS = {
+    "fa fa-minus": "&minus;",
+    "fa fa-fast-backward": "&#x23EE;",
+    "fa fa-step-backward": "&#x23F4;&#x2223;",
+    "fa fa-play fa-flip-horizontal": "&#x25C0;",
+    "fa fa-pause": "&#x23F8;",
+    "fa fa-play": "&#x25B6;",
+    "fa fa-step-forward": "&#x2223;&#x23F5;",
+    "fa fa-fast-forward": "&#x23ED;",
+    "fa fa-plus": "+",
+}
+
+
+def animation_html(animation: object, default_mode: str = "once", frame_format: str = "jpeg") -> str:
+    """``animation`` (a :class:`matplotlib.animation.Animation`) as matplotlib's JavaScript player, made
+    for a page read offline: without the Font Awesome stylesheet the player fetches from a CDN (its
+    buttons show plain symbols instead) and with its frames embedded as ``frame_format`` (JPEG: a few
+    times lighter than PNG for plots).
+
+    >>> import matplotlib.pyplot as plt
+    >>> from matplotlib.animation import FuncAnimation
+    >>> fig, ax = plt.subplots(figsize=(1, 1), dpi=20)
+    >>> html = animation_html(FuncAnimation(fig, lambda t: [], frames=2))
+    >>> "http" in html, "image/jpeg" in html
+    (False, True)
+    """
+    to_jshtml = getattr(animation, "to_jshtml", None)
+    if not callable(to_jshtml):
+        raise TypeError(f"animation: expected a matplotlib Animation, got {type(animation).__name__}")
+    with plt.rc_context({"animation.frame_format": frame_format}):
+        html = to_jshtml(default_mode=default_mode)
+    html = re.sub(r'<link rel="stylesheet"\s+href="https?://[^"]*">', "", html)
+    for icon, symbol in _PLAYER_SYMBOLS.items():
+        html = html.replace(f'<i class="{icon}"></i>', symbol)
+    return html

@@ -119,7 +119,16 @@ lab: $(STAMP)
 	@$(PY) -c "import jupyterlab" 2>/dev/null || $(PY) -m pip install --quiet -e ".[book,test,lab]"
 	cd book && ../$(VENV)/bin/jupyter lab $(LAB_ROOT) $(LAB_ARGS)
 
+# The page check needs a headless Chromium: Debian's package is installed when none is found
+# (as root, from the package registry); without one the check fails and says how to install it.
 check-pages: $(STAMP)
+	@if ! command -v chromium >/dev/null && ! command -v chromium-browser >/dev/null \
+	    && ! command -v google-chrome >/dev/null && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "check-pages: installing Chromium (apt-get install chromium)"; \
+	  apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 \
+	    || { apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; } \
+	    || echo "check-pages: apt-get could not install chromium"; \
+	fi
 	$(PY) -m ardemo.book.pages book/_build/html
 
 bench: $(STAMP)

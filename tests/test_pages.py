@@ -34,7 +34,7 @@ def _site(tmp_path: Path) -> Path:
     (tmp_path / "clean.html").write_text(CLEAN)
     (tmp_path / "broken.html").write_text(BROKEN.format(long="x = " + "1 + " * 300))
     (tmp_path / "index.html").write_text(
-        '<html><head><meta http-equiv="refresh" content="0; url=clean.html" /></head></html>'
+        '<html><head><meta http-equiv="Refresh" content="0; url=clean.html" /></head></html>'
     )
     (tmp_path / "search.html").write_text(CLEAN)
     return tmp_path

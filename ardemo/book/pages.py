@@ -9,7 +9,7 @@ wide). A script added to a copy of the page records, once the page has loaded:
 * code and output blocks and tables wider than the page, which scroll sideways;
 * Python warnings printed in outputs (``UserWarning: ...``), temporary file paths among them.
 
-A page's HTML over :data:`MAX_PAGE_BYTES` is reported too. Without a browser the check fails with a
+A page whose HTML is over ``MAX_PAGE_BYTES`` (2 MB) is reported too. Without a browser the check fails with a
 message that says how to install one; it never passes silently.
 """
 
@@ -95,7 +95,7 @@ class PageReport:
 
 
 def find_browser() -> str:
-    """The headless browser: ``$ARDEMO_BROWSER`` or the first of :data:`BROWSERS` on the ``PATH``."""
+    """The headless browser: ``$ARDEMO_BROWSER`` or the first of ``BROWSERS`` (Chromium or Chrome) on the ``PATH``."""
     chosen = os.environ.get(ENV_BROWSER, "").strip()
     if chosen:
         if shutil.which(chosen) is None:
@@ -116,7 +116,7 @@ def chapter_pages(html_dir: Path) -> list[Path]:
     pages = sorted(
         p
         for p in Path(html_dir).glob("*.html")
-        if p.name not in NOT_CHAPTERS and 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")[:2000]
+        if p.name not in NOT_CHAPTERS and 'http-equiv="refresh"' not in p.read_text(encoding="utf-8")[:2000].lower()
     )
     if not pages:
         raise FileNotFoundError(f"{html_dir}: no built pages (run `make book` first)")
@@ -138,6 +138,11 @@ def _probe(page: Path, browser: str, timeout: float) -> dict:
                     "--headless",
                     "--no-sandbox",
                     "--disable-gpu",
+                    "--disable-quic",
+                    "--no-first-run",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
                     "--hide-scrollbars",
                     f"--user-data-dir={profile}",
                     f"--window-size={WINDOW[0]},{WINDOW[1]}",

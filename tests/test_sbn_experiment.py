@@ -4,17 +4,11 @@ from pathlib import Path
 
 import pytest
 import torch
+from mnist_available import HAVE_MNIST, needs_mnist
 
 import ardemo
 from ardemo.experiments import Interrupted, main, read, replay, run_experiment
 from ardemo.experiments.sbn import RebarSBN, build_sbn, mnist_split
-
-try:
-    ardemo.data.mnist("test")
-    HAVE_MNIST = True
-except FileNotFoundError:
-    HAVE_MNIST = False
-needs_mnist = pytest.mark.skipif(not HAVE_MNIST, reason="MNIST is not under $ARDEMO_DATA_DIR")
 
 TINY = dict(
     model="two-layer",

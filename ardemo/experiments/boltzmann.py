@@ -32,7 +32,6 @@ its test split held out, binarised MNIST test images as negatives.
 
 from __future__ import annotations
 
-import hashlib
 import math
 from dataclasses import dataclass
 
@@ -50,7 +49,7 @@ from ..models.autoregressive import AutoregressiveModel
 from ..models.boltzmann import BoltzmannMachine
 from ..sampling.ais import ais_log_partition, raise_log_likelihood
 from .registry import Outcome, Run, register
-from .sbn import HELD_OUT, mnist_split
+from .sbn import HELD_OUT, mnist_split, split_info
 
 METHODS = ("cd", "pcd", "nce-gaussian", "nce-bernoulli", "nce-autoregressive", "negative-sampling")
 DATA = ("mnist-test", "mnist", "fashion-mnist")
@@ -159,15 +158,9 @@ def binary_split(
         test = binarize_stochastically(fashion_mnist("test"), seed=0).images
         train, held_out = binarize_stochastically(fashion_mnist("train"), seed=0).images, test[-HELD_OUT:]
         negatives = binarize_stochastically(mnist("test"), seed=0).images[:NEGATIVES]
-        digest = hashlib.sha256()
-        for part in (train, held_out):
-            digest.update(part.to(torch.uint8).numpy().tobytes())
+        dataset = "Fashion-MNIST training split (60,000) to train; its test split's last 1,000 held out"
         info = {
-            "dataset": "Fashion-MNIST training split (60,000) to train; its test split's last 1,000 held out",
-            "train": int(train.shape[0]),
-            "held_out": int(held_out.shape[0]),
-            "binarisation": "stochastic, once, torch.Generator seed 0 (ardemo.data.binarize_stochastically)",
-            "sha256": digest.hexdigest(),
+            **split_info(dataset, train, held_out),
             "negatives": "MNIST official test split, first 10,000 (all), binarised the same way",
         }
     else:

@@ -84,17 +84,22 @@ def mnist_split(data: str, device: torch.device | None = None) -> tuple[torch.Te
     else:
         train = binarize_stochastically(mnist("train"), seed=0).images
         source = "MNIST official training split (60,000) to train; the test split's last 1,000 held out"
+    return train.to(device), held_out.to(device), split_info(source, train, held_out)
+
+
+def split_info(dataset: str, train: torch.Tensor, held_out: torch.Tensor) -> dict:
+    """What a results file records about binary training and held-out images: the ``dataset``, the sizes,
+    the binarisation and the SHA-256 of the images as bytes."""
     digest = hashlib.sha256()
     for part in (train, held_out):
-        digest.update(part.to(torch.uint8).numpy().tobytes())
-    info = {
-        "dataset": source,
+        digest.update(part.to(torch.uint8).cpu().numpy().tobytes())
+    return {
+        "dataset": dataset,
         "train": int(train.shape[0]),
         "held_out": int(held_out.shape[0]),
         "binarisation": "stochastic, once, torch.Generator seed 0 (ardemo.data.binarize_stochastically)",
         "sha256": digest.hexdigest(),
     }
-    return train.to(device), held_out.to(device), info
 
 
 def build_sbn(model: str, units: int, data_mean: torch.Tensor | None = None) -> SigmoidBeliefNetwork:

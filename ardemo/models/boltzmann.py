@@ -195,7 +195,7 @@ class BoltzmannMachine(EnergyBasedModel):
         per configuration: a score of the model's conditionals that needs no :math:`Z` (Besag 1975).
 
         >>> model = BoltzmannMachine(3)
-        >>> round(float(model.pseudo_log_likelihood(torch.zeros(3))), 5) == round(3 * math.log(0.5), 5)
+        >>> round(model.pseudo_log_likelihood(torch.zeros(3)).item(), 5) == round(3 * math.log(0.5), 5)
         True
         """
         x = self.check("x", x)

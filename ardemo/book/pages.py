@@ -16,6 +16,7 @@ message that says how to install one; it never passes silently.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import os
 import re
@@ -124,9 +125,9 @@ def chapter_pages(html_dir: Path) -> list[Path]:
 
 
 def _probe(page: Path, browser: str, timeout: float) -> dict:
-    html = page.read_text(encoding="utf-8")
+    source = page.read_text(encoding="utf-8")
     probe = _PROBE.replace("OVERFLOW_SLACK", str(OVERFLOW_SLACK))
-    instrumented = re.sub(r"<head[^>]*>", lambda m: m.group(0) + probe, html, count=1)
+    instrumented = re.sub(r"<head[^>]*>", lambda m: m.group(0) + probe, source, count=1)
     handle, name = tempfile.mkstemp(prefix=".ardemo-check-", suffix=".html", dir=page.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(instrumented)
@@ -159,9 +160,7 @@ def _probe(page: Path, browser: str, timeout: float) -> dict:
     match = re.search(r'<pre id="ardemo-page-report">(.*?)</pre>', result.stdout, re.S)
     if match is None:
         raise RuntimeError(f"{page.name}: the browser returned no report (exit {result.returncode})")
-    import html as html_module
-
-    return json.loads(html_module.unescape(match.group(1)))
+    return json.loads(html.unescape(match.group(1)))
 
 
 def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:

@@ -36,6 +36,7 @@ import math
 from dataclasses import dataclass
 
 import torch
+from torch.distributions import Independent, Normal
 
 from ..core.runtime import seed_all
 from ..core.stats import standard_error
@@ -184,8 +185,6 @@ def _objective(s: BoltzmannMNIST, train: torch.Tensor, negatives: torch.Tensor, 
     if s.method == "pcd":
         return GibbsLikelihood("persistent", sweeps=s.sweeps, chains=s.chains)
     if s.method == "nce-gaussian":
-        from torch.distributions import Independent, Normal
-
         zeros = torch.zeros(train.shape[1], device=train.device)
         return NoiseContrastive(ScaledNoise(Independent(Normal(zeros, zeros + 1), 1), 1e-4), k=s.k)
     if s.method == "nce-bernoulli":

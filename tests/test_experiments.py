@@ -23,6 +23,7 @@ from ardemo.experiments import (
     run_experiment,
 )
 from ardemo.experiments import pixelgnn as pixelgnn_experiment
+from ardemo.learning.free_energy import estimate_free_energy
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = dict(size=4, steps=40, batch=64, samples=2000, mixtures=2, log_every=10, chunk=20, hidden=[4], anneal=10)
@@ -70,6 +71,23 @@ def test_a_results_file_records_its_provenance(tiny_file):
     assert len(record["log"]["metrics"]["free_energy"]) == 4
     final = record["final"]["free_energy"]
     assert final["stderr"] > 0 and abs(final["value"] - record["final"]["exact_free_energy"]["value"]) < 5
+
+
+def test_a_lattice_run_stores_its_parameters_and_an_anchored_bound(tiny_file):
+    """The anchored mixture estimate is an upper bound on F (four standard errors), and the stored
+    parameters rebuild a network whose sampled F_q agrees with the file's."""
+    record = read(tiny_file)
+    final, exact = record["final"], record["final"]["exact_free_energy"]["value"]
+    anchored = final["anchored_mixture_free_energy"]
+    assert anchored["stderr"] > 0 and anchored["value"] > exact - 4 * anchored["stderr"]
+    s = pixelgnn_experiment.PixelGNNLattice(**record["settings"])
+    lattice = ardemo.TreeLattice(s.size, 2)
+    model = ardemo.Model(ardemo.ising(s.coupling), lattice, ardemo.SymmetricGroup(2))
+    net = ardemo.PixelGNN(model, list(s.hidden), radius=s.radius)
+    net.load_state_dict(ardemo.experiments.parameters_from_json(record["parameters"]))
+    value, err = estimate_free_energy(net, 20_000)
+    f = final["free_energy"]
+    assert abs(value - f["value"]) < 5 * (err**2 + f["stderr"] ** 2) ** 0.5
 
 
 def test_the_recorded_command_makes_the_same_file(tiny_file, tmp_path):

@@ -115,6 +115,7 @@ def pixelgnn_lattice(s: PixelGNNLattice, run: Run) -> Outcome:
         return Outcome(history)
     f_q, f_err = estimate_free_energy(net, s.samples, batch=min(s.samples, 10_000))
     f_mix, f_mix_err = estimate_free_energy(net, s.samples, mixtures=s.mixtures, batch=min(s.samples, 1_000))
+    anchored = estimate_free_energy(net, s.samples, mixtures=s.mixtures, batch=min(s.samples, 1_000), anchored=True)
     exact = -kaufman_log_partition(s.size, s.coupling)
     return Outcome(
         history,
@@ -124,9 +125,11 @@ def pixelgnn_lattice(s: PixelGNNLattice, run: Run) -> Outcome:
             "exact_free_energy": (exact, None),
             "relative_error": ((f_q - exact) / abs(exact), f_err / abs(exact)),
             "mixture_relative_error": ((f_mix - exact) / abs(exact), f_mix_err / abs(exact)),
+            "anchored_mixture_free_energy": anchored,
             "parameters": (float(sum(p.numel() for p in net.parameters())), None),
             "passes": (float(net.n_passes), None),
         },
+        parameters={k: v.detach().cpu() for k, v in net.state_dict().items()},
     )
 
 

@@ -22,7 +22,7 @@ ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   endif
 endif
 
-.PHONY: help install book test unit lint format nbval streams notebooks exercises lab bench experiments check-pages clean
+.PHONY: help install book test unit lint format nbval streams notebooks exercises grade lab bench experiments check-pages clean
 
 help:
 	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
@@ -30,7 +30,8 @@ help:
 	@echo "make lint       ruff check + ruff format --check;  make format: fix what ruff can"
 	@echo "make streams    every notebook under nbval on other random streams (STREAM_OFFSETS, default 1..5)"
 	@echo "make notebooks  plain .ipynb copies of the chapters in $(NB_DIR)/"
-	@echo "make exercises  student edition: notebooks without solutions + HTML book ($(BUILD)/student)"
+	@echo "make exercises  student edition: notebooks without solutions + HTML book ($(BUILD)/student), and the lab for nbgrader"
+	@echo "make grade SUBMISSIONS=dir  grade the students' lab notebooks in dir with nbgrader; prints a score table"
 	@echo "make lab        JupyterLab on book/ (chapters open as notebooks; LAB_ARGS=... passes options)"
 	@echo "make bench      benchmarks"
 	@echo "make check-pages  the built book's pages in headless Chromium (run make book first)"
@@ -44,6 +45,12 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 install: $(STAMP)
+
+# nbgrader, an optional extra: installed by the targets that grade (and by make test, which tests the grading)
+GRADE_STAMP := $(VENV)/.ardemo-grade
+$(GRADE_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[grade]"
+	@touch $@
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check ardemo tests
@@ -74,7 +81,7 @@ $(NB_DIR)/%.ipynb: book/%.md $(STAMP)
 notebooks: $(NOTEBOOKS)
 
 # lint and format check, then unit tests and every docstring example (pytest's testpaths: tests, ardemo)
-unit: $(STAMP)
+unit: $(STAMP) $(GRADE_STAMP)
 	$(VENV)/bin/ruff check ardemo tests
 	$(VENV)/bin/ruff format --check ardemo tests
 	$(PY) -m pytest
@@ -110,8 +117,18 @@ exercises: $(STAMP) $(MATHJAX)
 		$(VENV)/bin/jupytext --quiet --to ipynb --output $(STUDENT)/notebooks/$$(basename $${f%.md}).ipynb $$f || exit 1; \
 	done
 	ARDEMO_MATHJAX_STATIC=$(abspath $(BUILD)/mathjax-static) $(VENV)/bin/jupyter-book build $(STUDENT)/book -W -n --keep-going
+	@$(MAKE) --no-print-directory $(GRADE_STAMP)
+	$(PY) -m ardemo.book.grading release book/gaussian_rbm.md $(GRADING)
 	@echo "Student notebooks: $(CURDIR)/$(STUDENT)/notebooks/"
 	@echo "Student book:      $(CURDIR)/$(STUDENT)/book/_build/html/index.html"
+	@echo "nbgrader course:   $(CURDIR)/$(GRADING) (hand out release/lab/gaussian_rbm.ipynb; make grade SUBMISSIONS=dir)"
+
+# Grade a folder of lab notebooks (STUDENT.ipynb or STUDENT/gaussian_rbm.ipynb) with nbgrader.
+GRADING := $(BUILD)/grading
+CELL_TIMEOUT ?= 120
+grade: $(GRADE_STAMP)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks"; exit 2; }
+	$(PY) -m ardemo.book.grading grade $(SUBMISSIONS) --course $(GRADING) --timeout $(CELL_TIMEOUT)
 
 # Inside a container one often runs as root, where Jupyter refuses to start without --allow-root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -23,7 +23,7 @@ import pytest
 import torch
 
 import ardemo
-from ardemo.book import labcheck, student_edition
+from ardemo.book import grading, labcheck, scatter_player, student_edition
 from ardemo.data import datasets
 from ardemo.learning import estimators, free_energy, teacher_student
 
@@ -1628,6 +1628,35 @@ bad(
     lambda: student_edition.fill_in("no stubs here", ["x = 1"]),
     ValueError,
     "answers",
+)
+
+bad("book: scatter_player frames not a tensor", lambda: scatter_player([[0.0, 0.0]]), TypeError, "frames")
+bad("book: scatter_player frames shape", lambda: scatter_player(torch.zeros(5, 2)), ValueError, "(steps, chains, 2)")
+bad("book: scatter_player mode", lambda: scatter_player(torch.zeros(2, 1, 2), mode="movie"), ValueError, "mode")
+bad(
+    "book: scatter_player extent",
+    lambda: scatter_player(torch.zeros(2, 1, 2), extent=(1, 0, 0, 1)),
+    ValueError,
+    "extent",
+)
+bad(
+    "book: scatter_player background",
+    lambda: scatter_player(torch.zeros(2, 1, 2), background=torch.zeros(3)),
+    ValueError,
+    "background",
+)
+bad(
+    "book: grading chapter missing",
+    lambda: grading.release(Path("/nonexistent/lab.md"), Path(tempfile.mkdtemp())),
+    ValueError,
+    "chapter",
+)
+bad("book: grading no graded cell", lambda: grading.nbgrader_source("# T\n"), ValueError, "grade metadata")
+bad(
+    "book: grading no submissions",
+    lambda: grading.grade(Path(tempfile.mkdtemp()), BOOK / "gaussian_rbm.md", Path(tempfile.mkdtemp())),
+    ValueError,
+    "submissions",
 )
 
 # --- experiments -----------------------------------------------------------------------------------------

@@ -133,6 +133,12 @@ def test_runtime_dependencies_are_declared():
                 used.add(node.module.split(".")[0])
     third_party = {u for u in used if u not in stdlib and u not in ("ardemo", "__future__")}
     optional = {"IPython"}  # only inside the lab's helpers, in a notebook, where Jupyter is installed
+    # the grade extra (pyproject's optional dependencies): only ardemo.book.grading uses them
+    grade_extra = {"jupytext", "nbformat", "nbgrader"}
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "grading.py" and any(f"import {m}" in path.read_text() for m in grade_extra):
+            raise AssertionError(f"{path.name} imports the grade extra, which only ardemo/book/grading.py may")
+    optional |= grade_extra
     assert third_party - optional <= provided, f"imported but not declared: {sorted(third_party - optional - provided)}"
 
 

@@ -5,20 +5,25 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 
-from ardemo.book import pages
+from ardemo.book import pages, scatter_player
 
 HAVE_BROWSER = any(shutil.which(b) for b in pages.BROWSERS)
 needs_browser = pytest.mark.skipif(not HAVE_BROWSER, reason="no headless Chromium on this machine")
 
 CLEAN = """<!DOCTYPE html><html><head><title>clean</title></head><body><article>
-<div class="cell_output"><pre>short output</pre></div></article></body></html>"""
+<p id="top">Prose with a dollar sign in code: <code>$x$</code>, and a <a href="clean.html#top">link</a>.</p>
+<div class="cell_output"><pre>short output</pre></div>{player}</article></body></html>"""
 
 BROKEN = """<!DOCTYPE html><html><head><title>broken</title>
 <link rel="stylesheet" href="https://cdn.example.invalid/font.css"></head><body><article style="width:600px">
 <div class="cell_output"><img src="wide.png" style="width:300px"></div>
 <div class="highlight"><pre style="overflow:auto; white-space:pre">{long}</pre></div>
 <div class="cell_output"><pre>/x.py:3: UserWarning: something with /tmp/tmpab12/file</pre></div>
+<p>Raw math: $x^2 + y$ and \\(z\\).</p><img src="missing.png">
+<div class="ardemo-player"></div>
+<a href="nowhere.html">a</a> <a href="clean.html#no-such-anchor">b</a> <a href="clean.html#top">c</a>
 <script>console.error("boom")</script></article></body></html>"""
 
 
@@ -31,19 +36,19 @@ def _site(tmp_path: Path) -> Path:
     fig = plt.figure(figsize=(10, 2), dpi=100)  # 1000 px wide, shown at 300
     fig.savefig(tmp_path / "wide.png")
     plt.close(fig)
-    (tmp_path / "clean.html").write_text(CLEAN)
+    (tmp_path / "clean.html").write_text(CLEAN.format(player=scatter_player(torch.zeros(2, 1, 2))))
     (tmp_path / "broken.html").write_text(BROKEN.format(long="x = " + "1 + " * 300))
     (tmp_path / "index.html").write_text(
         '<html><head><meta http-equiv="Refresh" content="0; url=clean.html" /></head></html>'
     )
-    (tmp_path / "search.html").write_text(CLEAN)
+    (tmp_path / "search.html").write_text(CLEAN.format(player=""))
     return tmp_path
 
 
 def test_without_a_browser_the_check_fails_and_says_how_to_install_one(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("PATH", str(tmp_path))  # no browser on this PATH
     monkeypatch.delenv(pages.ENV_BROWSER, raising=False)
-    (tmp_path / "a.html").write_text(CLEAN)
+    (tmp_path / "a.html").write_text(CLEAN.format(player=""))
     assert pages.main([str(tmp_path)]) == 2
     assert "apt-get install chromium" in capsys.readouterr().err
 
@@ -72,7 +77,21 @@ def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
     assert "figure drawn 1000 px wide, shown at 300 px (30%)" in problems
     assert "scrolls sideways" in problems and "x = 1 + 1" in problems
     assert "UserWarning: something" in problems
+    assert "math left untypeset: '$x^2 + y$'" in problems and "math left untypeset: '\\\\('" in problems
+    assert "image does not load: missing.png" in problems
+    assert "1 of 1 animation players do not start" in problems
+    assert "dead link: nowhere.html" in problems and "dead link: clean.html#no-such-anchor" in problems
+    assert "clean.html#top" not in problems
     assert not list(site.glob(".ardemo-check-*"))  # the instrumented copies are removed
+
+
+@needs_browser
+def test_a_chapter_that_makes_an_animation_must_show_a_player(tmp_path):
+    (tmp_path / "_sources").mkdir()
+    (tmp_path / "_sources" / "anim.md").write_text("HTML(scatter_player(path))\n")
+    (tmp_path / "anim.html").write_text(CLEAN.format(player="").replace("clean.html#top", "anim.html#top"))
+    problems = pages.check_page(tmp_path / "anim.html", pages.find_browser()).problems
+    assert problems == ["the chapter makes an animation but the page shows no player"]
 
 
 @needs_browser
@@ -82,3 +101,5 @@ def test_the_command_reports_and_fails_on_a_broken_page(tmp_path, capsys):
     assert pages.main([str(site)]) == 1
     out = capsys.readouterr().out
     assert "broken.html" in out and "1 of 2 pages pass" in out
+    assert pages.main([str(site), "--page", "clean.html", "--screenshots", str(tmp_path / "shots")]) == 0
+    assert (tmp_path / "shots" / "clean.png").stat().st_size > 1000  # one screenshot per page

@@ -110,9 +110,9 @@ def _run(nb: nbformat.NotebookNode) -> None:
 def test_student_lab_fails_with_a_helpful_message_and_the_reference_passes(chapter):
     reference = (BOOK / chapter).read_text()
     student = strip_solutions(reference)
-    upto = "gibbs_step: samples with the right mean and variance"
+    upto = "model samples: one sweep each"
 
-    with pytest.raises(CellExecutionError, match="free_energy is not written yet"):
+    with pytest.raises(CellExecutionError, match="forward is not written yet"):
         _run(_lab_notebook(student, upto))
 
     filled = fill_in(student, solution_regions(reference))

@@ -3,9 +3,11 @@ random inputs, and say in plain words what is wrong (not written yet, wrong shap
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
+
+from ..models.rbm import GaussianBernoulliRBM
 
 
 def _as_tuple(value) -> tuple:
@@ -51,6 +53,14 @@ def check_values(name: str, got, expected, rtol: float = 1e-5, atol: float = 1e-
             )
 
 
+def _close(got, expected, rtol: float, atol: float) -> bool:
+    got, expected = _as_tuple(got), _as_tuple(expected)
+    return len(got) == len(expected) and all(
+        isinstance(g, torch.Tensor) and g.shape == e.shape and bool(torch.allclose(g.detach(), e, rtol=rtol, atol=atol))
+        for g, e in zip(got, expected)
+    )
+
+
 def check_function(
     name: str,
     student: Callable,
@@ -61,10 +71,63 @@ def check_function(
     hint: str = "",
     rtol: float = 1e-5,
     atol: float = 1e-5,
+    mistakes: Mapping[str, Callable] | None = None,
 ) -> None:
-    """Shapes first, then values, of ``student(*inputs)`` against ``reference(*inputs)``."""
+    """Shapes first, then values, of ``student(*inputs)`` against ``reference(*inputs)``.
+
+    ``mistakes`` maps an explanation to a function that makes a known mistake (a wrong sign, a missing
+    sigmoid): when the student's values match one, the failure gives that explanation.
+    """
     got = call_student(name, student, *inputs)
     check_shapes(name, got, shapes, meaning)
     with torch.no_grad():
         expected = reference(*inputs)
+        if not _close(got, expected, rtol, atol):
+            for explanation, mistake in (mistakes or {}).items():
+                if _close(got, mistake(*inputs), rtol, atol):
+                    raise AssertionError(f"{name}: {explanation}")
     check_values(name, got, expected, rtol=rtol, atol=atol, hint=hint)
+
+
+def check_gibbs_sweeps(name: str, before: torch.Tensor, after: torch.Tensor, rbm, sigmas: float = 6.0) -> None:
+    r"""Require ``after[i]`` to be one Gibbs sweep of ``rbm`` (a Gaussian-Bernoulli RBM) from ``before[i]``.
+
+    One sweep :math:`x \to z \sim p(z\mid x) \to x' \sim p(x'\mid z)` has the exact moments
+    :math:`\mathbb{E}[x'\mid x] = b + Wp` and :math:`\mathrm{Var}[x'_i\mid x] = \sigma_i^2 + \sum_j W_{ij}^2 p_j(1-p_j)`,
+    :math:`p = p(z = 1\mid x)`. The residuals standardised by them must have mean 0 and mean square 1,
+    each within ``sigmas`` standard errors computed from the residuals themselves; the failure says
+    which way they are off (no movement, means instead of samples, the variance used as a standard
+    deviation).
+    """
+    if not isinstance(after, torch.Tensor) or after.shape != before.shape:
+        shape = tuple(after.shape) if isinstance(after, torch.Tensor) else type(after).__name__
+        raise AssertionError(f"{name}: expected states of shape {tuple(before.shape)} = (chains, V), got {shape}.")
+    after = after.detach().to(before.dtype)
+    if not bool(torch.isfinite(after).all()):
+        raise AssertionError(f"{name}: some states are NaN or infinite (not filled in, or a division by zero).")
+    if bool((after == before).all()):
+        raise AssertionError(f"{name}: the chains did not move: the new states equal the old ones.")
+    with torch.no_grad():
+        p = torch.sigmoid(GaussianBernoulliRBM.hidden_logits(rbm, before))
+        mean = rbm.b + p @ rbm.W.T
+        var = rbm.sigma2 + (p * (1 - p)) @ (rbm.W**2).T
+        r = ((after - mean) / var.sqrt()).flatten().double()
+    n = r.numel()
+    shift, shift_se = r.mean().item(), r.std().item() / n**0.5
+    square, square_se = (r**2).mean().item(), (r**2).std().item() / n**0.5
+    if abs(shift) > sigmas * shift_se:
+        raise AssertionError(
+            f"{name}: the new states are off-centre ({shift:+.3f} standard deviations on average). Draw z from "
+            "p(z | x) of the current states, then x from p(x | z), and keep the result as the new state."
+        )
+    if square < 1 - sigmas * square_se:
+        raise AssertionError(
+            f"{name}: the new states spread too little (variance {square:.2f} of the expected). Return samples, "
+            "not means or probabilities: draw z with torch.bernoulli, and x with the standard deviation "
+            "sigma2.sqrt() (not the variance)."
+        )
+    if square > 1 + sigmas * square_se:
+        raise AssertionError(
+            f"{name}: the new states spread too much (variance {square:.2f} of the expected). Is the noise "
+            "scaled by the standard deviation sigma2.sqrt(), and is each state one sweep, not several?"
+        )

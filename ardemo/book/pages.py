@@ -7,7 +7,13 @@ wide). A script added to a copy of the page records, once the page has loaded:
 * requests that leave the machine (a book read offline must not need the internet);
 * figures shown smaller than 75 % of the size they were drawn at (their labels shrink with them);
 * code and output blocks and tables wider than the page, which scroll sideways;
-* Python warnings printed in outputs (``UserWarning: ...``), temporary file paths among them.
+* Python warnings printed in outputs (``UserWarning: ...``), temporary file paths among them;
+* math left untypeset once MathJax is done (a raw ``$...$``, ``\\(`` or ``\\[`` in the text);
+* images that do not load, and animation players that do not start, or none on a page whose chapter
+  makes an animation;
+* internal links to a missing file or to an anchor the target page does not have.
+
+One screenshot of each page's first screen is saved (``--screenshots``, default ``build/page-screenshots``).
 
 A page whose HTML is over ``MAX_PAGE_BYTES`` (2 MB) is reported too. Without a browser the check fails with a
 message that says how to install one; it never passes silently.
@@ -47,9 +53,37 @@ _PROBE = r"""
     errors.push('console.error: ' + Array.prototype.map.call(arguments, String).join(' '));
     return original.apply(console, arguments);
   };
-  window.addEventListener('load', function () {
-    setTimeout(function () {
-      var report = {errors: errors, external: [], figures: [], overflow: [], warnings: []};
+  function untypeset(root) {
+    var found = [], skip = /^(PRE|CODE|SCRIPT|STYLE|TEXTAREA|MJX-CONTAINER)$/;
+    var walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT, null);
+    while (walker.nextNode()) {
+      var node = walker.currentNode, up = node.parentElement, skipped = false;
+      while (up && up !== root) {
+        if (skip.test(up.tagName) || up.classList.contains('highlight')) { skipped = true; break; }
+        up = up.parentElement;
+      }
+      var m = skipped ? null : node.textContent.match(/\$[^$\s][^$]{0,80}\$|\\\(|\\\[/g);
+      (m || []).forEach(function (text) { found.push(text.slice(0, 60)); });
+    }
+    return found;
+  }
+  function finish() {
+      var report = {errors: errors, external: [], figures: [], overflow: [], warnings: [], math: [], broken: [],
+                    players: 0, ready: 0, links: []};
+      var article = document.querySelector('article') || document.body;
+      report.math = untypeset(article);
+      document.querySelectorAll('img').forEach(function (img) {
+        if (img.complete && img.naturalWidth === 0) { report.broken.push(img.getAttribute('src').slice(0, 80)); }
+      });
+      document.querySelectorAll('.ardemo-player, div.animation').forEach(function (el) {
+        report.players += 1;
+        var ready = el.classList.contains('animation') ? !!el.querySelector('img[src]') : el.getAttribute('data-ready') === '1';
+        if (ready) { report.ready += 1; }
+      });
+      document.querySelectorAll('a[href]').forEach(function (a) {
+        var href = a.getAttribute('href');
+        if (!/^(https?:|mailto:|javascript:|data:)/.test(href)) { report.links.push(href); }
+      });
       performance.getEntriesByType('resource').forEach(function (entry) {
         if (/^https?:/.test(entry.name)) { report.external.push(entry.name); }
       });
@@ -79,6 +113,11 @@ _PROBE = r"""
       el.id = 'ardemo-page-report';
       el.textContent = JSON.stringify(report);
       document.body.appendChild(el);
+  }
+  window.addEventListener('load', function () {
+    setTimeout(function () {  // then wait for MathJax to typeset, when the page has it
+      var typeset = window.MathJax && window.MathJax.startup && window.MathJax.startup.promise;
+      if (typeset) { typeset.then(finish, finish); } else { finish(); }
     }, 500);
   });
 })();
@@ -124,6 +163,19 @@ def chapter_pages(html_dir: Path) -> list[Path]:
     return pages
 
 
+_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+)
+
+
 def _probe(page: Path, browser: str, timeout: float) -> dict:
     source = page.read_text(encoding="utf-8")
     probe = _PROBE.replace("OVERFLOW_SLACK", str(OVERFLOW_SLACK))
@@ -136,15 +188,7 @@ def _probe(page: Path, browser: str, timeout: float) -> dict:
             result = subprocess.run(
                 [
                     browser,
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--no-first-run",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--hide-scrollbars",
+                    *_FLAGS,
                     f"--user-data-dir={profile}",
                     f"--window-size={WINDOW[0]},{WINDOW[1]}",
                     "--virtual-time-budget=10000",
@@ -163,6 +207,53 @@ def _probe(page: Path, browser: str, timeout: float) -> dict:
     return json.loads(html.unescape(match.group(1)))
 
 
+ANIMATION_CALLS = ("scatter_player(", "animation_html(", "to_jshtml(")
+
+
+def _has_animation(page: Path) -> bool:
+    """Whether the page's source (``_sources/NAME.md`` beside it) makes an animation."""
+    source = page.parent / "_sources" / f"{page.stem}.md"
+    return source.exists() and any(call in source.read_text(encoding="utf-8") for call in ANIMATION_CALLS)
+
+
+def dead_links(page: Path, hrefs: list[str]) -> list[str]:
+    """The links among ``hrefs`` (as written in ``page``) to a file that is not there or to an anchor
+    (``#id``) that the target page does not have."""
+    dead, texts = [], {}
+    for href in sorted(set(hrefs)):
+        target, _, anchor = href.partition("#")
+        path = (page.parent / target.split("?")[0]).resolve() if target else page.resolve()
+        if not path.exists():
+            dead.append(href)
+            continue
+        if anchor and path.suffix == ".html":
+            if path not in texts:
+                texts[path] = path.read_text(encoding="utf-8", errors="replace")
+            if f'id="{anchor}"' not in texts[path] and f"id='{anchor}'" not in texts[path]:
+                dead.append(href)
+    return dead
+
+
+def screenshot(page: Path, browser: str, out: Path, timeout: float = 120.0) -> Path:
+    """A screenshot of the first screen of ``page`` (``WINDOW``) as ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(
+            [
+                browser,
+                *_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={WINDOW[0]},{WINDOW[1]}",
+                f"--screenshot={out.resolve()}",
+                page.resolve().as_uri(),
+            ],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
+        )
+    return out
+
+
 def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:
     """Open ``page`` in ``browser`` and list what is wrong with it."""
     report = PageReport(page.name, page.stat().st_size)
@@ -177,6 +268,13 @@ def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:
             )
     report.problems += [f"scrolls sideways by {o['by']} px: {o['text']!r}" for o in seen["overflow"]]
     report.problems += [f"warning printed in an output: {w}" for w in seen["warnings"]]
+    report.problems += [f"math left untypeset: {m!r}" for m in seen["math"]]
+    report.problems += [f"image does not load: {src}" for src in seen["broken"]]
+    if seen["ready"] < seen["players"]:
+        report.problems.append(f"{seen['players'] - seen['ready']} of {seen['players']} animation players do not start")
+    if seen["players"] == 0 and _has_animation(page):
+        report.problems.append("the chapter makes an animation but the page shows no player")
+    report.problems += [f"dead link: {href}" for href in dead_links(page, seen["links"])]
     if report.bytes > MAX_PAGE_BYTES:
         report.problems.append(f"page weighs {report.bytes / 1e6:.1f} MB (at most {MAX_PAGE_BYTES / 1e6:.1f} MB)")
     return report
@@ -188,6 +286,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ardemo.book.pages", description=__doc__.splitlines()[0])
     parser.add_argument("html_dir", nargs="?", default="book/_build/html", type=Path)
     parser.add_argument("--page", action="append", help="check only this page (repeatable), e.g. rebar.html")
+    parser.add_argument(
+        "--screenshots",
+        type=Path,
+        default=Path("build/page-screenshots"),
+        help="folder for one screenshot per page (default: build/page-screenshots)",
+    )
     args = parser.parse_args(argv)
     try:
         browser = find_browser()
@@ -200,8 +304,11 @@ def main(argv: list[str] | None = None) -> int:
     failed = 0
     for page in pages:
         report = check_page(page, browser)
+        shot = screenshot(page, browser, args.screenshots / f"{page.stem}.png")
         status = "ok" if not report.problems else f"{len(report.problems)} problems"
-        print(f"{report.page:28s} {report.bytes / 1e6:5.2f} MB  {status}")
+        print(
+            f"{report.page:28s} {report.bytes / 1e6:5.2f} MB  {status}" + ("" if shot.exists() else "  (no screenshot)")
+        )
         for problem in report.problems:
             print(f"    {problem}")
         failed += bool(report.problems)

@@ -32,8 +32,9 @@ def _close(lines: list[str], i: int, fence: str) -> int:
     raise ValueError(f"line {i + 1}: directive opened with {fence} is never closed")
 
 
-def strip_solutions(text: str) -> str:
-    """The student edition of one MyST notebook's text."""
+def strip_solutions(text: str, keep_regions: bool = False) -> str:
+    """The student edition of one MyST notebook's text; with ``keep_regions`` the ``# BEGIN SOLUTION``
+    regions stay (for nbgrader, which replaces them itself) and only the exercises' solutions go."""
     lines = text.splitlines(keepends=True)
     out: list[str] = []
     i = 0
@@ -55,6 +56,15 @@ def strip_solutions(text: str) -> str:
             i = _close(lines, j, _FENCE.match(lines[j]).group(1)) + 1
             continue
         b = _BEGIN.match(line)
+        if b and keep_regions:
+            j = i + 1
+            while j < len(lines) and not _END.match(lines[j]):
+                j += 1
+            if j == len(lines):
+                raise ValueError(f"line {i + 1}: BEGIN SOLUTION without END SOLUTION")
+            out.extend(lines[i : j + 1])
+            i = j + 1
+            continue
         if b:
             j = i + 1
             while j < len(lines) and not _END.match(lines[j]):

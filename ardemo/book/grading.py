@@ -1,0 +1,302 @@
+"""The lab as an nbgrader assignment: ``python -m ardemo.book.grading {release,grade}`` (``make exercises``,
+``make grade``).
+
+The instructor's notebook is the book's MyST source. :func:`nbgrader_source` turns it into nbgrader's
+*source* version of the assignment:
+
+* a code cell with ``# BEGIN SOLUTION`` / ``# END SOLUTION`` becomes a solution cell (nbgrader puts a
+  stub in its place in the students' release);
+* a cell with ``grade`` metadata (``:grade: {task: NAME, points: P}`` in MyST) becomes an autograded
+  test cell worth ``P`` points, its ``grade_id`` the task's name: the lab's self-checks are the tests;
+* every other cell is read-only, and the exercises' worked solutions are left out.
+
+:func:`grade` runs nbgrader on a folder of submissions, one student at a time (a notebook that crashes
+its kernel or runs forever costs its own student, not the others), and returns each student's points
+per task. nbgrader itself is an optional extra (``pip install -e ".[grade]"``); ``make grade`` and
+``make test`` install it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jupytext
+import nbformat
+
+from .student_edition import _BEGIN, strip_solutions
+
+ASSIGNMENT = "lab"
+SCHEMA = 3
+CONFIG = """c = get_config()
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = "ardemo"
+c.Execute.timeout = {timeout}
+c.ClearSolutions.begin_solution_delimeter = "BEGIN SOLUTION"
+c.ClearSolutions.end_solution_delimeter = "END SOLUTION"
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+"""
+
+
+def nbgrader_source(text: str) -> nbformat.NotebookNode:
+    """The nbgrader source notebook of a MyST chapter (see the module docstring).
+
+    >>> nb = nbgrader_source("# T\\n\\n```{code-cell} ipython3\\n:grade: {task: f, points: 2}\\n\\nassert True\\n```\\n")
+    >>> nb.cells[1].metadata.nbgrader["grade_id"], nb.cells[1].metadata.nbgrader["points"]
+    ('f', 2)
+    """
+    nb = jupytext.reads(strip_solutions(text, keep_regions=True), fmt="md:myst")
+    nb.metadata.pop("jupytext", None)
+    seen: set[str] = set()
+    for i, cell in enumerate(nb.cells):
+        grade = cell.metadata.pop("grade", None)
+        if grade is not None:
+            if not isinstance(grade, dict) or not isinstance(grade.get("task"), str) or "points" not in grade:
+                raise ValueError(f"cell {i}: grade: expected {{task: NAME, points: P}}, got {grade!r}")
+            if grade["task"] in seen:
+                raise ValueError(f"cell {i}: grade: task {grade['task']!r} appears twice")
+            seen.add(grade["task"])
+            meta = dict(grade=True, solution=False, locked=True, points=grade["points"], grade_id=grade["task"])
+        elif cell.cell_type == "code" and any(_BEGIN.match(line) for line in cell.source.splitlines()):
+            meta = dict(grade=False, solution=True, locked=False, grade_id=f"solution-{i}")
+        else:
+            meta = dict(grade=False, solution=False, locked=True, grade_id=f"cell-{i}")
+        cell.metadata["nbgrader"] = dict(meta, schema_version=SCHEMA)
+    if not seen:
+        raise ValueError("text: no cell has grade metadata (:grade: {task: NAME, points: P}); nothing to grade")
+    return nb
+
+
+def tasks(nb: nbformat.NotebookNode) -> dict[str, float]:
+    """The graded tasks of an nbgrader notebook and their points, in order."""
+    out = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("grade"):
+            out[meta["grade_id"]] = float(meta["points"])
+    return out
+
+
+def fill_regions(release: nbformat.NotebookNode, source: nbformat.NotebookNode, which) -> nbformat.NotebookNode:
+    """A copy of the students' ``release`` with the solution regions numbered in ``which`` (0, 1, ... in
+    notebook order) filled in from ``source``: what a student who did those tasks hands in."""
+    answers = []
+    for cell in source.cells:
+        if cell.metadata.get("nbgrader", {}).get("solution"):
+            lines, current = cell.source.split("\n"), None
+            for line in lines:
+                if "BEGIN SOLUTION" in line:
+                    current = []
+                elif "END SOLUTION" in line:
+                    answers.append(current)
+                    current = None
+                elif current is not None:
+                    current.append(line)
+    out, k = nbformat.from_dict(release), 0
+    for cell in out.cells:
+        if not cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        lines, new, i = cell.source.split("\n"), [], 0
+        while i < len(lines):
+            if lines[i].strip() == "# YOUR CODE HERE" and i + 1 < len(lines) and "NotImplementedError" in lines[i + 1]:
+                if k >= len(answers):
+                    raise ValueError("release: more stubs than the source has solution regions")
+                new.extend(answers[k] if k in which else lines[i : i + 2])
+                k, i = k + 1, i + 2
+                continue
+            new.append(lines[i])
+            i += 1
+        cell.source = "\n".join(new)
+    if k != len(answers):
+        raise ValueError(f"release: {k} stubs for {len(answers)} solution regions in the source")
+    return out
+
+
+def _env() -> dict[str, str]:
+    """The environment with this Python's scripts first on the PATH (nbgrader runs ``alembic`` from it)."""
+    scripts = str(Path(sys.executable).parent)
+    path = os.environ.get("PATH", "")
+    return dict(os.environ, PATH=path if path.split(os.pathsep)[0] == scripts else scripts + os.pathsep + path)
+
+
+def _nbgrader(course: Path, *args: str, timeout: float) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("nbgrader")
+    command = [str(exe) if exe.exists() else "nbgrader", *args]
+    try:
+        return subprocess.run(command, cwd=course, capture_output=True, text=True, timeout=timeout, env=_env())
+    except subprocess.TimeoutExpired as error:
+        return subprocess.CompletedProcess(command, 124, "", f"timed out after {error.timeout:.0f} s")
+
+
+def release(chapter: Path, course: Path, timeout: int = 120) -> Path:
+    """Write the nbgrader course folder for ``chapter``: its source version in ``source/lab/``, the
+    students' version in ``release/lab/`` and the gradebook with the tests; returns the students' notebook."""
+    chapter, course = Path(chapter), Path(course).resolve()
+    if not chapter.is_file():
+        raise ValueError(f"chapter: expected a MyST notebook file, got {chapter}")
+    nb = nbgrader_source(chapter.read_text())
+    (course / "source" / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+    (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=int(timeout)))
+    nbformat.write(nb, course / "source" / ASSIGNMENT / f"{chapter.stem}.ipynb")
+    done = _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", timeout=600)
+    if done.returncode != 0:
+        raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}\n{done.stderr}")
+    return course / "release" / ASSIGNMENT / f"{chapter.stem}.ipynb"
+
+
+@dataclass
+class Score:
+    """One student's result: points per task (``None`` where it was not graded), and what went wrong."""
+
+    student: str
+    points: dict[str, float | None]
+    max_points: dict[str, float]
+    note: str = ""
+    feedback: Path | None = None
+    log: str = field(default="", repr=False)
+
+    @property
+    def total(self) -> float:
+        return sum(v or 0.0 for v in self.points.values())
+
+
+def _submissions(folder: Path, name: str) -> dict[str, Path]:
+    """``folder/STUDENT.ipynb`` or ``folder/STUDENT/NAME.ipynb`` (also ``folder/STUDENT/lab/NAME.ipynb``)."""
+    found = {}
+    for path in sorted(folder.iterdir()):
+        if path.suffix == ".ipynb" and path.is_file():
+            found[path.stem] = path
+        elif path.is_dir():
+            for candidate in (path / f"{name}.ipynb", path / ASSIGNMENT / f"{name}.ipynb"):
+                if candidate.is_file():
+                    found[path.name] = candidate
+                    break
+    return found
+
+
+def grade(
+    submissions: Path, chapter: Path, course: Path, timeout: int = 120, student_timeout: float = 1800
+) -> list[Score]:
+    """Grade every notebook in ``submissions`` against ``chapter``'s tests, in the nbgrader course ``course``.
+
+    ``timeout`` limits each cell (nbgrader interrupts it and goes on), ``student_timeout`` a whole notebook.
+    Each student's autograded notebook and HTML feedback stay in ``course``.
+    """
+    submissions, chapter, course = Path(submissions), Path(chapter), Path(course).resolve()
+    if not submissions.is_dir():
+        raise ValueError(f"submissions: expected a folder of notebooks, got {submissions}")
+    found = _submissions(submissions, chapter.stem)
+    if not found:
+        raise ValueError(
+            f"submissions: no notebooks in {submissions} (expected STUDENT.ipynb or STUDENT/{chapter.stem}.ipynb)"
+        )
+    release(chapter, course, timeout)
+    max_points = tasks(nbformat.read(course / "source" / ASSIGNMENT / f"{chapter.stem}.ipynb", as_version=4))
+    for folder in ("submitted", "autograded", "feedback"):
+        shutil.rmtree(course / folder, ignore_errors=True)
+    scores = []
+    for student, path in found.items():
+        target = course / "submitted" / student / ASSIGNMENT / f"{chapter.stem}.ipynb"
+        target.parent.mkdir(parents=True)
+        shutil.copyfile(path, target)
+        done = _nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", "--force", timeout=student_timeout)
+        score = Score(student, {task: None for task in max_points}, max_points, log=done.stdout + done.stderr)
+        graded = course / "autograded" / student / ASSIGNMENT / f"{chapter.stem}.ipynb"
+        if done.returncode != 0 or not graded.exists():
+            if "DeadKernelError" in score.log or "Kernel died" in score.log:
+                score.note = (
+                    "not graded: the kernel died (the notebook exits Python or runs out of memory); look at it by hand"
+                )
+            elif done.returncode == 124:
+                score.note = f"not graded: the whole notebook ran over {student_timeout:.0f} s"
+            else:
+                score.note = "not graded: " + (_last_error(score.log) or f"nbgrader exited with {done.returncode}")
+            scores.append(score)
+            continue
+        notebook = nbformat.read(graded, as_version=4)
+        score.points.update(_gradebook_points(course, chapter.stem, student, max_points))
+        if "Timeout waiting for execute reply" in score.log or "CellTimeoutError" in _outputs_text(notebook):
+            score.note = f"a cell ran over {timeout} s and was interrupted"
+        feedback = _nbgrader(course, "generate_feedback", ASSIGNMENT, f"--student={student}", "--force", timeout=600)
+        html = course / "feedback" / student / ASSIGNMENT / f"{chapter.stem}.html"
+        score.feedback = html if feedback.returncode == 0 and html.exists() else None
+        scores.append(score)
+    return scores
+
+
+def _gradebook_points(course: Path, notebook: str, student: str, max_points: dict[str, float]) -> dict[str, float]:
+    """The points nbgrader's gradebook holds for one student's autograded notebook."""
+    from nbgrader.api import Gradebook  # the optional extra, needed only here
+
+    saved = os.environ.get("PATH", "")
+    os.environ["PATH"] = _env()["PATH"]
+    try:
+        with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "ardemo") as gradebook:
+            return {task: float(gradebook.find_grade(task, notebook, ASSIGNMENT, student).score) for task in max_points}
+    finally:
+        os.environ["PATH"] = saved
+
+
+def _outputs_text(nb: nbformat.NotebookNode) -> str:
+    return "\n".join(
+        str(out.get("ename", "")) + str(out.get("evalue", "")) for cell in nb.cells for out in cell.get("outputs", [])
+    )
+
+
+def _last_error(log: str) -> str:
+    lines = [line.strip() for line in log.splitlines() if "Error" in line or "error" in line]
+    return lines[-1][:200] if lines else ""
+
+
+def table(scores: list[Score]) -> str:
+    """The scores as a plain-text table: one row per student, one column per task, and the total."""
+    if not scores:
+        return "no submissions"
+    names = list(scores[0].max_points)
+    width = max(len("student"), *(len(s.student) for s in scores))
+    head = f"{'student':<{width}}  " + "  ".join(f"{n:>{max(len(n), 5)}}" for n in names) + "  total"
+    rows = [head, "-" * len(head)]
+    for s in scores:
+        cells = "  ".join(f"{'-' if s.points[n] is None else f'{s.points[n]:g}':>{max(len(n), 5)}}" for n in names)
+        rows.append(
+            f"{s.student:<{width}}  {cells}  {s.total:g}/{sum(s.max_points.values()):g}"
+            + (f"  ({s.note})" if s.note else "")
+        )
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ardemo.book.grading", description=__doc__.split("\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    rel = sub.add_parser("release", help="write the nbgrader course folder of a chapter (source, release, gradebook)")
+    rel.add_argument("chapter", type=Path)
+    rel.add_argument("course", type=Path)
+    gr = sub.add_parser("grade", help="grade a folder of student notebooks and print the scores")
+    gr.add_argument("submissions", type=Path)
+    gr.add_argument("--chapter", type=Path, default=Path("book/gaussian_rbm.md"))
+    gr.add_argument("--course", type=Path, default=Path("build/grading"))
+    gr.add_argument("--timeout", type=int, default=120, help="seconds per cell before nbgrader interrupts it")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "release":
+            path = release(args.chapter, args.course)
+            print(f"students' notebook: {path}\nnbgrader course:    {args.course.resolve()}")
+            return 0
+        scores = grade(args.submissions, args.chapter, args.course, args.timeout)
+    except (ValueError, RuntimeError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(table(scores))
+    for s in scores:
+        if s.feedback:
+            print(f"feedback for {s.student}: {s.feedback}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""The lab as an nbgrader assignment, graded for real: the instructor's solution, an untouched student
+notebook, one with only the first task done, one that kills its kernel and one that never ends."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from ardemo.book import grading
+
+BOOK = Path(__file__).resolve().parents[1] / "book"
+LAB = BOOK / "gaussian_rbm.md"
+TASKS = {"forward": 2.0, "p_x_given_z": 1.0, "p_z_given_x": 1.0, "model_samples": 3.0, "gibbs_chains": 3.0}
+CELL_TIMEOUT = 30
+
+
+def _with_code(nb: nbformat.NotebookNode, region: int, code: str) -> nbformat.NotebookNode:
+    """``nb`` with the stub of solution region number ``region`` replaced by ``code``."""
+    out, k = nbformat.from_dict(nb), 0
+    for cell in out.cells:
+        if not cell.metadata.get("nbgrader", {}).get("solution"):
+            continue
+        lines = cell.source.split("\n")
+        for i, line in enumerate(lines):
+            if line.strip() == "# YOUR CODE HERE":
+                if k == region:
+                    indent = line[: len(line) - len(line.lstrip())]
+                    lines[i : i + 2] = [indent + code]
+                    cell.source = "\n".join(lines)
+                    return out
+                k += 1
+    raise AssertionError(f"no stub number {region}")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("grading")
+    released = grading.release(LAB, tmp / "course", timeout=CELL_TIMEOUT)
+    source = nbformat.read(tmp / "course" / "source" / "lab" / "gaussian_rbm.ipynb", as_version=4)
+    student = nbformat.read(released, as_version=4)
+    folder = tmp / "submissions"
+    folder.mkdir()
+    nbformat.write(grading.fill_regions(student, source, range(5)), folder / "solution.ipynb")
+    nbformat.write(student, folder / "untouched.ipynb")
+    nbformat.write(grading.fill_regions(student, source, {0}), folder / "first.ipynb")
+    crash = _with_code(grading.fill_regions(student, source, {0}), 0, "import os; os._exit(1)")
+    nbformat.write(crash, folder / "crash.ipynb")
+    loop = _with_code(grading.fill_regions(student, source, {0, 1, 2, 3}), 0, "while True: pass")
+    (folder / "loop").mkdir()  # the other layout: a folder per student
+    nbformat.write(loop, folder / "loop" / "gaussian_rbm.ipynb")
+    scores = grading.grade(folder, LAB, tmp / "course", timeout=CELL_TIMEOUT)
+    print(grading.table(scores))
+    return {s.student: s for s in scores}
+
+
+def test_the_release_has_the_five_tasks_as_tests_and_no_solutions(tmp_path):
+    source = grading.nbgrader_source(LAB.read_text())
+    assert grading.tasks(source) == TASKS
+    text = "\n".join(cell.source for cell in source.cells)
+    assert "{solution-start}" not in text and "fixed_nll = train_rbm" not in text  # exercises' solutions left out
+    kinds = [cell.metadata.nbgrader for cell in source.cells]
+    assert sum(k["solution"] for k in kinds) == 3  # the class (three regions), train_rbm, run_chains
+    assert all(k["locked"] for k in kinds if not k["solution"])
+
+
+def test_the_instructors_solution_scores_full_marks(graded):
+    assert graded["solution"].points == TASKS and not graded["solution"].note
+
+
+def test_an_untouched_notebook_scores_zero_and_its_feedback_explains_every_check(graded):
+    untouched = graded["untouched"]
+    assert untouched.points == dict.fromkeys(TASKS, 0.0)
+    feedback = html.unescape(re.sub(r"<[^>]+>", "", untouched.feedback.read_text()))  # the text a student reads
+    for message in (
+        "forward is not written yet",
+        "p_x_given_z is not written yet",
+        "p_z_given_x is not written yet",
+        "train_rbm's model samples are not written yet",
+        "run_chains is not written yet",
+    ):
+        assert message in feedback, message
+
+
+def test_only_the_first_task_done_scores_exactly_its_points(graded):
+    assert graded["first"].points == {**dict.fromkeys(TASKS, 0.0), "forward": 2.0}
+    assert graded["first"].total == 2.0
+
+
+def test_a_dead_kernel_and_an_endless_cell_do_not_stop_the_grading(graded):
+    crash = graded["crash"]
+    assert set(crash.points.values()) == {None} and "kernel died" in crash.note
+    loop = graded["loop"]  # graded after the crash (alphabetical order), the endless cell interrupted
+    assert loop.points == {**TASKS, "gibbs_chains": 0.0} and f"over {CELL_TIMEOUT} s" in loop.note
+    assert graded["solution"].total == 10.0  # and the notebooks after them graded as usual
+
+
+def test_the_score_table_shows_every_student_and_task(graded):
+    table = grading.table(list(graded.values()))
+    for name in [*graded, *TASKS]:
+        assert name in table
+    assert "10/10" in table and "2/10" in table and "kernel died" in table
+
+
+def test_bad_input_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="submissions: expected a folder"):
+        grading.grade(tmp_path / "missing", LAB, tmp_path / "course")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="submissions: no notebooks"):
+        grading.grade(tmp_path / "empty", LAB, tmp_path / "course")
+    with pytest.raises(ValueError, match="no cell has grade metadata"):
+        grading.nbgrader_source("# T\n\n```{code-cell} ipython3\nx = 1\n```\n")
+    with pytest.raises(ValueError, match="grade: expected"):
+        grading.nbgrader_source("# T\n\n```{code-cell} ipython3\n:grade: {points: 1}\n\nx = 1\n```\n")
+    assert grading.main(["grade", str(tmp_path / "empty")]) == 2

@@ -118,17 +118,18 @@ exercises: $(STAMP) $(MATHJAX)
 	done
 	ARDEMO_MATHJAX_STATIC=$(abspath $(BUILD)/mathjax-static) $(VENV)/bin/jupyter-book build $(STUDENT)/book -W -n --keep-going
 	@$(MAKE) --no-print-directory $(GRADE_STAMP)
-	$(PY) -m ardemo.book.grading release book/gaussian_rbm.md $(GRADING)
+	$(PY) -m ardemo.book.grading release $(GRADING) $(CHAPTERS)
 	@echo "Student notebooks: $(CURDIR)/$(STUDENT)/notebooks/"
 	@echo "Student book:      $(CURDIR)/$(STUDENT)/book/_build/html/index.html"
-	@echo "nbgrader course:   $(CURDIR)/$(GRADING) (hand out release/lab/gaussian_rbm.ipynb; make grade SUBMISSIONS=dir)"
+	@echo "nbgrader course:   $(CURDIR)/$(GRADING) (hand out release/NAME/NAME.ipynb; make grade SUBMISSIONS=dir [CHAPTER=book/NAME.md])"
 
-# Grade a folder of lab notebooks (STUDENT.ipynb or STUDENT/gaussian_rbm.ipynb) with nbgrader.
+# Grade a folder of notebooks (STUDENT.ipynb or STUDENT/NAME.ipynb) of one chapter (default: the lab) with nbgrader.
 GRADING := $(BUILD)/grading
+CHAPTER ?= book/gaussian_rbm.md
 CELL_TIMEOUT ?= 120
 grade: $(GRADE_STAMP)
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks"; exit 2; }
-	$(PY) -m ardemo.book.grading grade $(SUBMISSIONS) --course $(GRADING) --timeout $(CELL_TIMEOUT)
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=folder-of-notebooks [CHAPTER=book/NAME.md]"; exit 2; }
+	$(PY) -m ardemo.book.grading grade $(SUBMISSIONS) --chapter $(CHAPTER) --course $(GRADING) --timeout $(CELL_TIMEOUT)
 
 # Inside a container one often runs as root, where Jupyter refuses to start without --allow-root.
 LAB_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -1,5 +1,6 @@
 """The lab as an nbgrader assignment, graded for real: the instructor's solution, an untouched student
-notebook, one with only the first task done, one that kills its kernel and one that never ends."""
+notebook, one with only the first task done, one that kills its kernel and one that never ends; and a
+chapter's exercises as another assignment."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from ardemo.book import grading
 BOOK = Path(__file__).resolve().parents[1] / "book"
 LAB = BOOK / "gaussian_rbm.md"
 TASKS = {"forward": 2.0, "p_x_given_z": 1.0, "p_z_given_x": 1.0, "model_samples": 3.0, "gibbs_chains": 3.0}
+EXERCISES = {"ex-rbm-sigma": 1.0, "ex-rbm-mixture": 1.0}  # the lab's exercises, whose solutions end in a check
+ALL = {**TASKS, **EXERCISES}
 CELL_TIMEOUT = 30
 
 
@@ -40,16 +43,16 @@ def _with_code(nb: nbformat.NotebookNode, region: int, code: str) -> nbformat.No
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grading")
     released = grading.release(LAB, tmp / "course", timeout=CELL_TIMEOUT)
-    source = nbformat.read(tmp / "course" / "source" / "lab" / "gaussian_rbm.ipynb", as_version=4)
+    source = nbformat.read(tmp / "course" / "source" / "gaussian_rbm" / "gaussian_rbm.ipynb", as_version=4)
     student = nbformat.read(released, as_version=4)
     folder = tmp / "submissions"
     folder.mkdir()
-    nbformat.write(grading.fill_regions(student, source, range(5)), folder / "solution.ipynb")
+    nbformat.write(grading.fill_regions(student, source, range(7)), folder / "solution.ipynb")
     nbformat.write(student, folder / "untouched.ipynb")
     nbformat.write(grading.fill_regions(student, source, {0}), folder / "first.ipynb")
     crash = _with_code(grading.fill_regions(student, source, {0}), 0, "import os; os._exit(1)")
     nbformat.write(crash, folder / "crash.ipynb")
-    loop = _with_code(grading.fill_regions(student, source, {0, 1, 2, 3}), 0, "while True: pass")
+    loop = _with_code(grading.fill_regions(student, source, {0, 1, 2, 3, 5, 6}), 0, "while True: pass")
     (folder / "loop").mkdir()  # the other layout: a folder per student
     nbformat.write(loop, folder / "loop" / "gaussian_rbm.ipynb")
     scores = grading.grade(folder, LAB, tmp / "course", timeout=CELL_TIMEOUT)
@@ -57,23 +60,33 @@ def graded(tmp_path_factory):
     return {s.student: s for s in scores}
 
 
-def test_the_release_has_the_five_tasks_as_tests_and_no_solutions(tmp_path):
+def test_the_release_has_the_five_tasks_and_the_checked_exercises_as_tests():
     source = grading.nbgrader_source(LAB.read_text())
-    assert grading.tasks(source) == TASKS
+    assert grading.tasks(source) == ALL
     text = "\n".join(cell.source for cell in source.cells)
-    assert "{solution-start}" not in text and "fixed_nll = train_rbm" not in text  # exercises' solutions left out
+    prose = "resolve a ring whose thickness"  # from the worked solution of the first exercise
+    assert prose in LAB.read_text() and prose not in text and "{solution-start}" not in text
     kinds = [cell.metadata.nbgrader for cell in source.cells]
-    assert sum(k["solution"] for k in kinds) == 3  # the class (three regions), train_rbm, run_chains
+    assert sum(k["solution"] for k in kinds) == 5  # the class (three regions), train_rbm, run_chains, 2 exercises
     assert all(k["locked"] for k in kinds if not k["solution"])
 
 
+def test_an_exercise_is_split_into_its_work_and_its_check():
+    assert grading.split_check("y = f(x)\nprint(y)\n# check: y is small\nassert y < 1,\\\n    y\n") == (
+        "y = f(x)\nprint(y)",
+        "# check: y is small\nassert y < 1,\\\n    y",
+    )
+    assert grading.split_check("assert True\n") is None  # nothing to write
+    assert grading.split_check("x = 1\nfor v in [x]:\n    assert v\n") is None  # a check inside a loop: not split
+
+
 def test_the_instructors_solution_scores_full_marks(graded):
-    assert graded["solution"].points == TASKS and not graded["solution"].note
+    assert graded["solution"].points == ALL and not graded["solution"].note
 
 
 def test_an_untouched_notebook_scores_zero_and_its_feedback_explains_every_check(graded):
     untouched = graded["untouched"]
-    assert untouched.points == dict.fromkeys(TASKS, 0.0)
+    assert untouched.points == dict.fromkeys(ALL, 0.0)
     feedback = html.unescape(re.sub(r"<[^>]+>", "", untouched.feedback.read_text()))  # the text a student reads
     for message in (
         "forward is not written yet",
@@ -86,7 +99,7 @@ def test_an_untouched_notebook_scores_zero_and_its_feedback_explains_every_check
 
 
 def test_only_the_first_task_done_scores_exactly_its_points(graded):
-    assert graded["first"].points == {**dict.fromkeys(TASKS, 0.0), "forward": 2.0}
+    assert graded["first"].points == {**dict.fromkeys(ALL, 0.0), "forward": 2.0}
     assert graded["first"].total == 2.0
 
 
@@ -94,15 +107,15 @@ def test_a_dead_kernel_and_an_endless_cell_do_not_stop_the_grading(graded):
     crash = graded["crash"]
     assert set(crash.points.values()) == {None} and "kernel died" in crash.note
     loop = graded["loop"]  # graded after the crash (alphabetical order), the endless cell interrupted
-    assert loop.points == {**TASKS, "gibbs_chains": 0.0} and f"over {CELL_TIMEOUT} s" in loop.note
-    assert graded["solution"].total == 10.0  # and the notebooks after them graded as usual
+    assert loop.points == {**ALL, "gibbs_chains": 0.0} and f"over {CELL_TIMEOUT} s" in loop.note
+    assert graded["solution"].total == 12.0  # and the notebooks after them graded as usual
 
 
 def test_the_score_table_shows_every_student_and_task(graded):
     table = grading.table(list(graded.values()))
     for name in [*graded, *TASKS]:
         assert name in table
-    assert "10/10" in table and "2/10" in table and "kernel died" in table
+    assert "12/12" in table and "2/12" in table and "kernel died" in table
 
 
 def test_bad_input_is_refused(tmp_path):
@@ -116,3 +129,21 @@ def test_bad_input_is_refused(tmp_path):
     with pytest.raises(ValueError, match="grade: expected"):
         grading.nbgrader_source("# T\n\n```{code-cell} ipython3\n:grade: {points: 1}\n\nx = 1\n```\n")
     assert grading.main(["grade", str(tmp_path / "empty")]) == 2
+
+
+def test_a_chapters_exercises_are_an_assignment_too(tmp_path):
+    """The autoregressive chapter (its three exercises end in checks): the worked solutions score every
+    point, the students' release none."""
+    chapter = BOOK / "autoregressive.md"
+    released = grading.release(chapter, tmp_path / "course")
+    source = nbformat.read(tmp_path / "course" / "source" / "autoregressive" / "autoregressive.ipynb", as_version=4)
+    student = nbformat.read(released, as_version=4)
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    nbformat.write(grading.fill_regions(student, source, range(3)), folder / "solved.ipynb")
+    nbformat.write(student, folder / "blank.ipynb")
+    scores = {s.student: s for s in grading.grade(folder, chapter, tmp_path / "course", timeout=120)}
+    expected = {"ex-ar-leak": 1.0, "ex-ar-three-modes": 1.0, "ex-ar-naive": 1.0}
+    assert scores["solved"].points == expected
+    assert scores["blank"].points == dict.fromkeys(expected, 0.0)
+    assert not grading.gradable(BOOK / "provenance.md")  # no exercise with a check: nothing to hand out

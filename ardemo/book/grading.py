@@ -1,25 +1,29 @@
-"""The lab as an nbgrader assignment: ``python -m ardemo.book.grading {release,grade}`` (``make exercises``,
-``make grade``).
+"""The lab and the chapters' exercises as nbgrader assignments: ``python -m ardemo.book.grading
+{release,grade}`` (``make exercises``, ``make grade``).
 
-The instructor's notebook is the book's MyST source. :func:`nbgrader_source` turns it into nbgrader's
-*source* version of the assignment:
+The instructor's notebook is the book's MyST source. :func:`nbgrader_source` turns a chapter into
+nbgrader's *source* version of an assignment named after it:
 
-* a code cell with ``# BEGIN SOLUTION`` / ``# END SOLUTION`` becomes a solution cell (nbgrader puts a
-  stub in its place in the students' release);
+* a code cell with ``# BEGIN SOLUTION`` / ``# END SOLUTION`` (the lab's tasks) becomes a solution cell
+  (nbgrader puts a stub in its place in the students' release);
 * a cell with ``grade`` metadata (``:grade: {task: NAME, points: P}`` in MyST) becomes an autograded
   test cell worth ``P`` points, its ``grade_id`` the task's name: the lab's self-checks are the tests;
-* every other cell is read-only, and the exercises' worked solutions are left out.
+* an exercise whose worked solution ends in a check (``assert`` lines) becomes a solution cell (the
+  work) and a one-point test cell (the check, :func:`split_check`); the solution's prose is left out,
+  and so are exercises without such a check;
+* every other cell is read-only.
 
 :func:`grade` runs nbgrader on a folder of submissions, one student at a time (a notebook that crashes
 its kernel or runs forever costs its own student, not the others), and returns each student's points
-per task. nbgrader itself is an optional extra (``pip install -e ".[grade]"``); ``make grade`` and
-``make test`` install it.
+per task. nbgrader itself is an optional extra (``pip install -e ".[grade]"``); ``make exercises``,
+``make grade`` and ``make test`` install it.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -31,7 +35,6 @@ import nbformat
 
 from .student_edition import _BEGIN, strip_solutions
 
-ASSIGNMENT = "lab"
 SCHEMA = 3
 CONFIG = """c = get_config()
 c.CourseDirectory.root = {root!r}
@@ -43,6 +46,60 @@ c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplemente
 """
 
 
+_SOLUTION_BLOCK = re.compile(
+    r"^```\{solution-start\} (\S+)[^\n]*\n(?::[^\n]*\n)*```\n(.*?)^```\{solution-end\}\s*\n```\n", re.M | re.S
+)
+_CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n((?::[^\n]*\n)*)\n?(.*?)\n```$", re.M | re.S)
+
+
+def split_check(code: str) -> tuple[str, str] | None:
+    """``code`` split into its work and its check: the check is the trailing run of top-level ``assert``
+    statements and comments (with their continuation lines). ``None`` when there is no such run, or
+    nothing before it.
+
+    >>> split_check("x = 2\n# check\nassert x == 2\n")
+    ('x = 2', '# check\nassert x == 2')
+    """
+    lines = code.rstrip("\n").split("\n")
+    start = None
+    for i, line in enumerate(lines):
+        if line and not line[0].isspace() and not line.startswith(")"):
+            start = i if line.startswith(("assert", "#")) and start is None else start
+            if not line.startswith(("assert", "#")):
+                start = None
+    while start is not None and start < len(lines) and lines[start].startswith("#"):  # comments before it stay
+        if any(line.startswith("assert") for line in lines[start:]):
+            break
+        start += 1
+    if start is None or start == 0 or not any(line.startswith("assert") for line in lines[start:]):
+        return None
+    while start > 0 and lines[start - 1].startswith("#"):  # the comment that introduces the check goes with it
+        start -= 1
+    if start == 0:
+        return None
+    return "\n".join(lines[:start]).rstrip(), "\n".join(lines[start:])
+
+
+def _gradable_exercises(text: str) -> str:
+    """Each exercise solution with a check becomes a solution cell (its work) and a graded test cell
+    (its check, one point, named after the exercise); the solution's prose and the exercises without a
+    check are left out."""
+
+    def convert(match: re.Match) -> str:
+        label, body = match.group(1), match.group(2)
+        cells = _CODE_CELL.findall(body)
+        split = split_check(cells[-1][1]) if cells else None
+        if split is None:
+            return ""
+        out = [f"```{{code-cell}} ipython3\n{options}\n{code}\n```\n" for options, code in cells[:-1]]
+        work, check = split
+        out.append(f"```{{code-cell}} ipython3\n# BEGIN SOLUTION\n{work}\n# END SOLUTION\n```\n")
+        out.append(f"```{{code-cell}} ipython3\n:grade: {{task: {label}, points: 1}}\n\n{check}\n```\n")
+        return "\n".join(out)
+
+    return _SOLUTION_BLOCK.sub(convert, text)
+
+
 def nbgrader_source(text: str) -> nbformat.NotebookNode:
     """The nbgrader source notebook of a MyST chapter (see the module docstring).
 
@@ -50,7 +107,7 @@ def nbgrader_source(text: str) -> nbformat.NotebookNode:
     >>> nb.cells[1].metadata.nbgrader["grade_id"], nb.cells[1].metadata.nbgrader["points"]
     ('f', 2)
     """
-    nb = jupytext.reads(strip_solutions(text, keep_regions=True), fmt="md:myst")
+    nb = jupytext.reads(strip_solutions(_gradable_exercises(text), keep_regions=True), fmt="md:myst")
     nb.metadata.pop("jupytext", None)
     seen: set[str] = set()
     for i, cell in enumerate(nb.cells):
@@ -134,19 +191,29 @@ def _nbgrader(course: Path, *args: str, timeout: float) -> subprocess.CompletedP
 
 
 def release(chapter: Path, course: Path, timeout: int = 120) -> Path:
-    """Write the nbgrader course folder for ``chapter``: its source version in ``source/lab/``, the
-    students' version in ``release/lab/`` and the gradebook with the tests; returns the students' notebook."""
+    """Write ``chapter`` into the nbgrader course folder ``course`` as the assignment named after it: its
+    source version in ``source/NAME/``, the students' version in ``release/NAME/`` and its tests in the
+    gradebook; returns the students' notebook."""
     chapter, course = Path(chapter), Path(course).resolve()
     if not chapter.is_file():
         raise ValueError(f"chapter: expected a MyST notebook file, got {chapter}")
-    nb = nbgrader_source(chapter.read_text())
-    (course / "source" / ASSIGNMENT).mkdir(parents=True, exist_ok=True)
+    nb, name = nbgrader_source(chapter.read_text()), chapter.stem
+    (course / "source" / name).mkdir(parents=True, exist_ok=True)
     (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=int(timeout)))
-    nbformat.write(nb, course / "source" / ASSIGNMENT / f"{chapter.stem}.ipynb")
-    done = _nbgrader(course, "generate_assignment", ASSIGNMENT, "--force", timeout=600)
+    nbformat.write(nb, course / "source" / name / f"{name}.ipynb")
+    done = _nbgrader(course, "generate_assignment", name, "--force", timeout=600)
     if done.returncode != 0:
         raise RuntimeError(f"nbgrader generate_assignment failed:\n{done.stdout}\n{done.stderr}")
-    return course / "release" / ASSIGNMENT / f"{chapter.stem}.ipynb"
+    return course / "release" / name / f"{name}.ipynb"
+
+
+def gradable(chapter: Path) -> bool:
+    """Whether ``chapter`` has anything to grade: a lab task or an exercise whose solution ends in a check."""
+    try:
+        nbgrader_source(Path(chapter).read_text())
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass
@@ -166,13 +233,13 @@ class Score:
 
 
 def _submissions(folder: Path, name: str) -> dict[str, Path]:
-    """``folder/STUDENT.ipynb`` or ``folder/STUDENT/NAME.ipynb`` (also ``folder/STUDENT/lab/NAME.ipynb``)."""
+    """``folder/STUDENT.ipynb`` or ``folder/STUDENT/NAME.ipynb`` (also ``folder/STUDENT/NAME/NAME.ipynb``)."""
     found = {}
     for path in sorted(folder.iterdir()):
         if path.suffix == ".ipynb" and path.is_file():
             found[path.stem] = path
         elif path.is_dir():
-            for candidate in (path / f"{name}.ipynb", path / ASSIGNMENT / f"{name}.ipynb"):
+            for candidate in (path / f"{name}.ipynb", path / name / f"{name}.ipynb"):
                 if candidate.is_file():
                     found[path.name] = candidate
                     break
@@ -182,7 +249,8 @@ def _submissions(folder: Path, name: str) -> dict[str, Path]:
 def grade(
     submissions: Path, chapter: Path, course: Path, timeout: int = 120, student_timeout: float = 1800
 ) -> list[Score]:
-    """Grade every notebook in ``submissions`` against ``chapter``'s tests, in the nbgrader course ``course``.
+    """Grade every notebook in ``submissions`` against ``chapter``'s tests, in the nbgrader course ``course``
+    (the chapter is released into it first, so its tests are the book's current ones).
 
     ``timeout`` limits each cell (nbgrader interrupts it and goes on), ``student_timeout`` a whole notebook.
     Each student's autograded notebook and HTML feedback stay in ``course``.
@@ -196,17 +264,18 @@ def grade(
             f"submissions: no notebooks in {submissions} (expected STUDENT.ipynb or STUDENT/{chapter.stem}.ipynb)"
         )
     release(chapter, course, timeout)
-    max_points = tasks(nbformat.read(course / "source" / ASSIGNMENT / f"{chapter.stem}.ipynb", as_version=4))
+    name = chapter.stem
+    max_points = tasks(nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4))
     for folder in ("submitted", "autograded", "feedback"):
         shutil.rmtree(course / folder, ignore_errors=True)
     scores = []
     for student, path in found.items():
-        target = course / "submitted" / student / ASSIGNMENT / f"{chapter.stem}.ipynb"
+        target = course / "submitted" / student / name / f"{name}.ipynb"
         target.parent.mkdir(parents=True)
         shutil.copyfile(path, target)
-        done = _nbgrader(course, "autograde", ASSIGNMENT, f"--student={student}", "--force", timeout=student_timeout)
+        done = _nbgrader(course, "autograde", name, f"--student={student}", "--force", timeout=student_timeout)
         score = Score(student, {task: None for task in max_points}, max_points, log=done.stdout + done.stderr)
-        graded = course / "autograded" / student / ASSIGNMENT / f"{chapter.stem}.ipynb"
+        graded = course / "autograded" / student / name / f"{name}.ipynb"
         if done.returncode != 0 or not graded.exists():
             if "DeadKernelError" in score.log or "Kernel died" in score.log:
                 score.note = (
@@ -219,11 +288,11 @@ def grade(
             scores.append(score)
             continue
         notebook = nbformat.read(graded, as_version=4)
-        score.points.update(_gradebook_points(course, chapter.stem, student, max_points))
+        score.points.update(_gradebook_points(course, name, student, max_points))
         if "Timeout waiting for execute reply" in score.log or "CellTimeoutError" in _outputs_text(notebook):
             score.note = f"a cell ran over {timeout} s and was interrupted"
-        feedback = _nbgrader(course, "generate_feedback", ASSIGNMENT, f"--student={student}", "--force", timeout=600)
-        html = course / "feedback" / student / ASSIGNMENT / f"{chapter.stem}.html"
+        feedback = _nbgrader(course, "generate_feedback", name, f"--student={student}", "--force", timeout=600)
+        html = course / "feedback" / student / name / f"{name}.html"
         score.feedback = html if feedback.returncode == 0 and html.exists() else None
         scores.append(score)
     return scores
@@ -237,7 +306,7 @@ def _gradebook_points(course: Path, notebook: str, student: str, max_points: dic
     os.environ["PATH"] = _env()["PATH"]
     try:
         with Gradebook(f"sqlite:///{course / 'gradebook.db'}", "ardemo") as gradebook:
-            return {task: float(gradebook.find_grade(task, notebook, ASSIGNMENT, student).score) for task in max_points}
+            return {task: float(gradebook.find_grade(task, notebook, notebook, student).score) for task in max_points}
     finally:
         os.environ["PATH"] = saved
 
@@ -273,9 +342,9 @@ def table(scores: list[Score]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m ardemo.book.grading", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    rel = sub.add_parser("release", help="write the nbgrader course folder of a chapter (source, release, gradebook)")
-    rel.add_argument("chapter", type=Path)
+    rel = sub.add_parser("release", help="write chapters into an nbgrader course folder (source, release, gradebook)")
     rel.add_argument("course", type=Path)
+    rel.add_argument("chapters", type=Path, nargs="+", help="MyST chapters; those with nothing to grade are skipped")
     gr = sub.add_parser("grade", help="grade a folder of student notebooks and print the scores")
     gr.add_argument("submissions", type=Path)
     gr.add_argument("--chapter", type=Path, default=Path("book/gaussian_rbm.md"))
@@ -284,8 +353,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         if args.command == "release":
-            path = release(args.chapter, args.course)
-            print(f"students' notebook: {path}\nnbgrader course:    {args.course.resolve()}")
+            for chapter in args.chapters:
+                if gradable(chapter):
+                    path = release(chapter, args.course)
+                    print(
+                        f"{chapter}: hand out {path} ({sum(tasks(nbgrader_source(chapter.read_text())).values()):g} points)"
+                    )
+                else:
+                    print(f"{chapter}: nothing to grade (no lab task, no exercise ending in a check)")
             return 0
         scores = grade(args.submissions, args.chapter, args.course, args.timeout)
     except (ValueError, RuntimeError) as error:

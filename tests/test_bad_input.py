@@ -1630,6 +1630,12 @@ bad(
     "answers",
 )
 
+bad(
+    "learning: random_batches generator",
+    lambda: ardemo.learning.training.random_batches(torch.zeros(4, 2), 2, generator=0),
+    TypeError,
+    "generator",
+)
 bad("book: scatter_player frames not a tensor", lambda: scatter_player([[0.0, 0.0]]), TypeError, "frames")
 bad("book: scatter_player frames shape", lambda: scatter_player(torch.zeros(5, 2)), ValueError, "(steps, chains, 2)")
 bad("book: scatter_player mode", lambda: scatter_player(torch.zeros(2, 1, 2), mode="movie"), ValueError, "mode")

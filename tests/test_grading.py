@@ -39,14 +39,19 @@ def _with_code(nb: nbformat.NotebookNode, region: int, code: str) -> nbformat.No
     raise AssertionError(f"no stub number {region}")
 
 
+def _released(chapter: Path, tmp: Path, **kw) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode, Path]:
+    """The chapter released into ``tmp/course``: its source and student notebooks, and an empty folder
+    for submissions."""
+    released = grading.release(chapter, tmp / "course", **kw)
+    source = nbformat.read(tmp / "course" / "source" / chapter.stem / f"{chapter.stem}.ipynb", as_version=4)
+    (tmp / "submissions").mkdir()
+    return source, nbformat.read(released, as_version=4), tmp / "submissions"
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grading")
-    released = grading.release(LAB, tmp / "course", timeout=CELL_TIMEOUT)
-    source = nbformat.read(tmp / "course" / "source" / "gaussian_rbm" / "gaussian_rbm.ipynb", as_version=4)
-    student = nbformat.read(released, as_version=4)
-    folder = tmp / "submissions"
-    folder.mkdir()
+    source, student, folder = _released(LAB, tmp, timeout=CELL_TIMEOUT)
     nbformat.write(grading.fill_regions(student, source, range(7)), folder / "solution.ipynb")
     nbformat.write(student, folder / "untouched.ipynb")
     nbformat.write(grading.fill_regions(student, source, {0}), folder / "first.ipynb")
@@ -135,11 +140,7 @@ def test_a_chapters_exercises_are_an_assignment_too(tmp_path):
     """The autoregressive chapter (its three exercises end in checks): the worked solutions score every
     point, the students' release none."""
     chapter = BOOK / "autoregressive.md"
-    released = grading.release(chapter, tmp_path / "course")
-    source = nbformat.read(tmp_path / "course" / "source" / "autoregressive" / "autoregressive.ipynb", as_version=4)
-    student = nbformat.read(released, as_version=4)
-    folder = tmp_path / "submissions"
-    folder.mkdir()
+    source, student, folder = _released(chapter, tmp_path)
     nbformat.write(grading.fill_regions(student, source, range(3)), folder / "solved.ipynb")
     nbformat.write(student, folder / "blank.ipynb")
     scores = {s.student: s for s in grading.grade(folder, chapter, tmp_path / "course", timeout=120)}

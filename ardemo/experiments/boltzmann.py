@@ -45,7 +45,7 @@ from ..data.datasets import binarize_stochastically, fashion_mnist, mnist, photo
 from ..distributions.bernoulli import IndependentBernoulli
 from ..learning.nce import EmpiricalNegatives, NoiseContrastive
 from ..learning.negative_phase import GibbsLikelihood
-from ..learning.training import History, fit, train_on_data
+from ..learning.training import History, fit, random_batches, train_on_data
 from ..models.autoregressive import AutoregressiveModel
 from ..models.boltzmann import BoltzmannMachine
 from ..sampling.ais import ais_log_partition, raise_log_likelihood
@@ -134,12 +134,11 @@ class SeededBatches:
     """
 
     def __init__(self, data: torch.Tensor, size: int, seed: int) -> None:
-        self.data, self.size = data, check_int("size", size, minimum=1, maximum=data.shape[0])
         self.generator = torch.Generator().manual_seed(seed)
+        self._draw = random_batches(data, size, self.generator)
 
     def __call__(self) -> torch.Tensor:
-        index = torch.randint(self.data.shape[0], (self.size,), generator=self.generator)
-        return self.data[index.to(self.data.device)]
+        return self._draw()
 
     def state_dict(self) -> dict[str, torch.Tensor]:
         return {"generator": self.generator.get_state()}

@@ -222,9 +222,12 @@ def fit(
     return history
 
 
-def random_batches(data: torch.Tensor, batch_size: int) -> Callable[[], torch.Tensor]:
+def random_batches(
+    data: torch.Tensor, batch_size: int, generator: torch.Generator | None = None
+) -> Callable[[], torch.Tensor]:
     """A function that returns ``batch_size`` rows of ``data`` drawn uniformly with replacement
-    (one ``torch.randint`` per call).
+    (one ``torch.randint`` per call, from ``generator`` when one is given: then the order of the
+    batches does not depend on anything else drawn in between).
 
     >>> draw = random_batches(torch.arange(10.0).unsqueeze(1), 4)
     >>> draw().shape
@@ -234,7 +237,16 @@ def random_batches(data: torch.Tensor, batch_size: int) -> Callable[[], torch.Te
     if data.dim() < 1 or data.shape[0] == 0:
         raise ValueError(f"data: expected a non-empty batch of rows, got shape {tuple(data.shape)}")
     batch_size = check_int("batch_size", batch_size, minimum=1, maximum=data.shape[0])
-    return lambda: data[torch.randint(data.shape[0], (batch_size,), device=data.device)]
+    if generator is None:
+        return lambda: data[torch.randint(data.shape[0], (batch_size,), device=data.device)]
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator: expected a torch.Generator or None, got {type(generator).__name__}")
+
+    def draw() -> torch.Tensor:
+        index = torch.randint(data.shape[0], (batch_size,), generator=generator, device=generator.device)
+        return data[index.to(data.device)]
+
+    return draw
 
 
 def train_on_data(

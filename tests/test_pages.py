@@ -21,6 +21,7 @@ BROKEN = """<!DOCTYPE html><html><head><title>broken</title>
 <div class="cell_output"><img src="wide.png" style="width:300px"></div>
 <div class="highlight"><pre style="overflow:auto; white-space:pre">{long}</pre></div>
 <div class="cell_output"><pre>/x.py:3: UserWarning: something with /tmp/tmpab12/file</pre></div>
+<div class="output"><pre>Traceback (most recent call last):\n  ValueError: bad n</pre></div>
 <p>Raw math: $x^2 + y$ and \\(z\\).</p><img src="missing.png">
 <div class="ardemo-player"></div>
 <a href="nowhere.html">a</a> <a href="clean.html#no-such-anchor">b</a> <a href="clean.html#top">c</a>
@@ -76,7 +77,7 @@ def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
     assert "request to the internet: https://cdn.example.invalid/font.css" in problems
     assert "figure drawn 1000 px wide, shown at 300 px (30%)" in problems
     assert "scrolls sideways" in problems and "x = 1 + 1" in problems
-    assert "UserWarning: something" in problems
+    assert "UserWarning: something" in problems and "printed in an output: Traceback" in problems
     assert "math left untypeset: '$x^2 + y$'" in problems and "math left untypeset: '\\\\('" in problems
     assert "image does not load: missing.png" in problems
     assert "1 of 1 animation players do not start" in problems

@@ -7,7 +7,8 @@ wide). A script added to a copy of the page records, once the page has loaded:
 * requests that leave the machine (a book read offline must not need the internet);
 * figures shown smaller than 75 % of the size they were drawn at (their labels shrink with them);
 * code and output blocks and tables wider than the page, which scroll sideways;
-* Python warnings printed in outputs (``UserWarning: ...``), temporary file paths among them;
+* Python warnings and tracebacks printed in outputs (``UserWarning: ...``, ``ValueError: ...``),
+  temporary file paths among them;
 * math left untypeset once MathJax is done (a raw ``$...$``, ``\\(`` or ``\\[`` in the text);
 * images that do not load, and animation players that do not start, or none on a page whose chapter
   makes an animation;
@@ -106,7 +107,8 @@ _PROBE = r"""
       });
       document.querySelectorAll('.cell_output, .output').forEach(function (out) {
         var text = out.textContent;
-        var match = text.match(/\b\w*Warning: [^\n]{0,80}/) || text.match(/\/tmp\/[^\s'"]{0,60}/);
+        var match = text.match(/\b\w*Warning: [^\n]{0,80}/) || text.match(/\/tmp\/[^\s'"]{0,60}/) ||
+                    text.match(/Traceback \(most recent call last\)|\b[A-Z]\w*Error: [^\n]{0,80}/);
         if (match) { report.warnings.push(match[0]); }
       });
       var el = document.createElement('pre');
@@ -267,7 +269,7 @@ def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:
                 f"figure drawn {fig['natural']} px wide, shown at {fig['shown']:.0f} px ({scale:.0%}): {fig['src']}"
             )
     report.problems += [f"scrolls sideways by {o['by']} px: {o['text']!r}" for o in seen["overflow"]]
-    report.problems += [f"warning printed in an output: {w}" for w in seen["warnings"]]
+    report.problems += [f"warning or error printed in an output: {w}" for w in seen["warnings"]]
     report.problems += [f"math left untypeset: {m!r}" for m in seen["math"]]
     report.problems += [f"image does not load: {src}" for src in seen["broken"]]
     if seen["ready"] < seen["players"]:

@@ -54,8 +54,8 @@ _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n((?::[^\n]*\n)*)\n?(.*?)\n```
 
 def split_check(code: str) -> tuple[str, str] | None:
     """``code`` split into its work and its check: the check is the trailing run of top-level ``assert``
-    statements and comments (with their continuation lines). ``None`` when there is no such run, or
-    nothing before it.
+    statements, comments and ``print`` calls (with their continuation lines) from its first comment or
+    ``assert``. ``None`` when the run has no ``assert``, or there is nothing before it.
 
     >>> split_check("x = 2\n# check\nassert x == 2\n")
     ('x = 2', '# check\nassert x == 2')
@@ -65,7 +65,7 @@ def split_check(code: str) -> tuple[str, str] | None:
     for i, line in enumerate(lines):
         if line and not line[0].isspace() and not line.startswith(")"):
             start = i if line.startswith(("assert", "#")) and start is None else start
-            if not line.startswith(("assert", "#")):
+            if not line.startswith(("assert", "#", "print(")):
                 start = None
     while start is not None and start < len(lines) and lines[start].startswith("#"):  # comments before it stay
         if any(line.startswith("assert") for line in lines[start:]):

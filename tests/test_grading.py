@@ -71,6 +71,8 @@ def test_the_release_has_the_five_tasks_and_the_checked_exercises_as_tests():
     text = "\n".join(cell.source for cell in source.cells)
     prose = "resolve a ring whose thickness"  # from the worked solution of the first exercise
     assert prose in LAB.read_text() and prose not in text and "{solution-start}" not in text
+    for markup in ("{cite}`", "(chapter-gaussian-rbm)=", "{exercise}"):  # the book's markup, plain for Jupyter
+        assert markup in LAB.read_text() and markup not in text, markup
     kinds = [cell.metadata.nbgrader for cell in source.cells]
     assert sum(k["solution"] for k in kinds) == 5  # the class (three regions), train_rbm, run_chains, 2 exercises
     assert all(k["locked"] for k in kinds if not k["solution"])

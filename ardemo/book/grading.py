@@ -11,7 +11,7 @@ nbgrader's *source* version of an assignment named after it:
 * an exercise whose worked solution ends in a check (``assert`` lines) becomes a solution cell (the
   work) and a one-point test cell (the check, :func:`split_check`); the solution's prose is left out,
   and so are exercises without such a check;
-* every other cell is read-only.
+* every other cell is read-only, its markdown freed of the book's own markup (:func:`plain_markdown`).
 
 :func:`grade` runs nbgrader on a folder of submissions, one student at a time (a notebook that crashes
 its kernel or runs forever costs its own student, not the others), and returns each student's points
@@ -33,7 +33,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 
-from .student_edition import _BEGIN, strip_solutions
+from .student_edition import _BEGIN, plain_markdown, strip_solutions
 
 SCHEMA = 3
 CONFIG = """c = get_config()
@@ -53,7 +53,7 @@ _CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n((?::[^\n]*\n)*)\n?(.*?)\n```
 
 
 def split_check(code: str) -> tuple[str, str] | None:
-    """``code`` split into its work and its check: the check is the trailing run of top-level ``assert``
+    r"""``code`` split into its work and its check: the check is the trailing run of top-level ``assert``
     statements, comments and ``print`` calls (with their continuation lines) from its first comment or
     ``assert``. ``None`` when the run has no ``assert``, or there is nothing before it.
 
@@ -111,6 +111,8 @@ def nbgrader_source(text: str) -> nbformat.NotebookNode:
     nb.metadata.pop("jupytext", None)
     seen: set[str] = set()
     for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source)
         grade = cell.metadata.pop("grade", None)
         if grade is not None:
             if not isinstance(grade, dict) or not isinstance(grade.get("task"), str) or "points" not in grade:

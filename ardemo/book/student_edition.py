@@ -32,6 +32,30 @@ def _close(lines: list[str], i: int, fence: str) -> int:
     raise ValueError(f"line {i + 1}: directive opened with {fence} is never closed")
 
 
+_EXERCISE = re.compile(r"^(`{3,})\{exercise\}[ \t]*([^\n]*)\n((?::[^\n]*\n)*)(.*?)^\1[ \t]*$", re.M | re.S)
+_ROLE = re.compile(r"\{(\w+)\}`([^`]*)`")
+
+
+def plain_markdown(text: str) -> str:
+    r"""MyST's book-only markup in markdown as plain Jupyter markdown: no ``(label)=`` lines, exercises as
+    bold headings, ``{cite}`` keys in brackets, ``{ref}``/``{download}`` by their text, other roles as code.
+
+    >>> plain_markdown("(sec)=\n# A\nSee {cite}`smith2020` and {ref}`the lab <lab>`.")
+    '# A\nSee [smith2020] and the lab.'
+    """
+
+    def role(match: re.Match) -> str:
+        name, body = match.groups()
+        shown = re.sub(r"\s*<[^>]*>$", "", body) if "<" in body else body
+        if name == "cite":
+            return "[" + ", ".join(key.strip() for key in body.split(",")) + "]"
+        return shown if name in ("ref", "download", "numref", "doc") else f"`{shown}`"
+
+    text = re.sub(r"^\([\w-]+\)=[ \t]*\n", "", text, flags=re.M)
+    text = _EXERCISE.sub(lambda m: f"**Exercise{': ' + m.group(2) if m.group(2) else ''}**\n\n{m.group(4)}", text)
+    return _ROLE.sub(role, text)
+
+
 def strip_solutions(text: str, keep_regions: bool = False) -> str:
     """The student edition of one MyST notebook's text; with ``keep_regions`` the ``# BEGIN SOLUTION``
     regions stay (for nbgrader, which replaces them itself) and only the exercises' solutions go."""

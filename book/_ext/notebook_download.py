@@ -1,7 +1,8 @@
 """Offer every chapter as a Jupyter notebook (``.ipynb``) to download, from the chapter's MyST source.
 
 At ``builder-inited`` each chapter (a ``.md`` file with a ``kernelspec``) is converted with jupytext
-into ``_notebooks/`` beside the book's sources, without outputs (the reader's own run makes them).
+into ``_notebooks/`` beside the book's sources, without outputs (the reader's own run makes them) and
+with the book's own markup (labels, roles, exercise directives) made plain for Jupyter.
 At ``source-read`` a short note is put under the chapter's title: the download link (Sphinx's
 ``{download}`` role copies the file into the built site) and how to run it locally.
 """
@@ -29,12 +30,17 @@ def _chapters(srcdir: Path) -> list[Path]:
 def _convert(app) -> None:
     import jupytext
 
+    from ardemo.book.student_edition import plain_markdown
+
     srcdir = Path(app.srcdir)
     out = srcdir / FOLDER
     out.mkdir(exist_ok=True)
     for md in _chapters(srcdir):
         notebook = jupytext.read(md, fmt="md:myst")
         notebook.metadata.pop("jupytext", None)  # a plain notebook, not one paired with the .md
+        for cell in notebook.cells:  # without the book's own markup, which Jupyter would show raw
+            if cell.cell_type == "markdown":
+                cell.source = plain_markdown(cell.source)
         target = out / f"{md.stem}.ipynb"
         text = jupytext.writes(notebook, fmt="ipynb")
         if not target.exists() or target.read_text() != text:  # unchanged files keep Sphinx's cache

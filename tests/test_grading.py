@@ -146,6 +146,8 @@ def test_a_chapters_exercises_are_an_assignment_too(tmp_path):
     nbformat.write(grading.fill_regions(student, source, range(3)), folder / "solved.ipynb")
     nbformat.write(student, folder / "blank.ipynb")
     scores = {s.student: s for s in grading.grade(folder, chapter, tmp_path / "course", timeout=120)}
+    stub = next(c.source for c in student.cells if "p_naive" in c.source and c.metadata.nbgrader["solution"])
+    assert "The check below reads: " in stub and "YOUR CODE HERE" in stub  # the names a student must define
     expected = {"ex-ar-leak": 1.0, "ex-ar-three-modes": 1.0, "ex-ar-naive": 1.0}
     assert scores["solved"].points == expected
     assert scores["blank"].points == dict.fromkeys(expected, 0.0)

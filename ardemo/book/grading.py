@@ -9,8 +9,8 @@ nbgrader's *source* version of an assignment named after it:
 * a cell with ``grade`` metadata (``:grade: {task: NAME, points: P}`` in MyST) becomes an autograded
   test cell worth ``P`` points, its ``grade_id`` the task's name: the lab's self-checks are the tests;
 * an exercise whose worked solution ends in a check (``assert`` lines) becomes a solution cell (the
-  work) and a one-point test cell (the check, :func:`split_check`); the solution's prose is left out,
-  and so are exercises without such a check;
+  work, headed by the names the check reads, :func:`names_checked`) and a one-point test cell (the
+  check, :func:`split_check`); the solution's prose is left out, and so are exercises without such a check;
 * every other cell is read-only, its markdown freed of the book's own markup (:func:`plain_markdown`).
 
 :func:`grade` runs nbgrader on a folder of submissions, one student at a time (a notebook that crashes
@@ -22,6 +22,7 @@ per task. nbgrader itself is an optional extra (``pip install -e ".[grade]"``); 
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import shutil
@@ -80,6 +81,25 @@ def split_check(code: str) -> tuple[str, str] | None:
     return "\n".join(lines[:start]).rstrip(), "\n".join(lines[start:])
 
 
+def names_checked(work: str, check: str) -> list[str]:
+    r"""The names ``work`` defines that ``check`` reads: what a student's answer must define.
+
+    >>> names_checked("import math\ntotal = 1\ndef f(x):\n    return x", "assert f(total) == 1 and math.pi")
+    ['f', 'math', 'total']
+    """
+    defined: set[str] = set()
+    for node in ast.walk(ast.parse(work)):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            defined.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
+    names = [node for node in ast.walk(ast.parse(check)) if isinstance(node, ast.Name)]
+    own = {node.id for node in names if isinstance(node.ctx, ast.Store)}  # e.g. a comprehension's variables
+    return sorted(defined & ({node.id for node in names} - own))
+
+
 def _gradable_exercises(text: str) -> str:
     """Each exercise solution with a check becomes a solution cell (its work) and a graded test cell
     (its check, one point, named after the exercise); the solution's prose and the exercises without a
@@ -93,7 +113,9 @@ def _gradable_exercises(text: str) -> str:
             return ""
         out = [f"```{{code-cell}} ipython3\n{options}\n{code}\n```\n" for options, code in cells[:-1]]
         work, check = split
-        out.append(f"```{{code-cell}} ipython3\n# BEGIN SOLUTION\n{work}\n# END SOLUTION\n```\n")
+        names = ", ".join(names_checked(work, check))
+        note = f"# Your answer. The check below reads: {names}\n" if names else "# Your answer.\n"
+        out.append(f"```{{code-cell}} ipython3\n{note}# BEGIN SOLUTION\n{work}\n# END SOLUTION\n```\n")
         out.append(f"```{{code-cell}} ipython3\n:grade: {{task: {label}, points: 1}}\n\n{check}\n```\n")
         return "\n".join(out)
 

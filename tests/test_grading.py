@@ -21,24 +21,6 @@ ALL = {**TASKS, **EXERCISES}
 CELL_TIMEOUT = 30
 
 
-def _with_code(nb: nbformat.NotebookNode, region: int, code: str) -> nbformat.NotebookNode:
-    """``nb`` with the stub of solution region number ``region`` replaced by ``code``."""
-    out, k = nbformat.from_dict(nb), 0
-    for cell in out.cells:
-        if not cell.metadata.get("nbgrader", {}).get("solution"):
-            continue
-        lines = cell.source.split("\n")
-        for i, line in enumerate(lines):
-            if line.strip() == "# YOUR CODE HERE":
-                if k == region:
-                    indent = line[: len(line) - len(line.lstrip())]
-                    lines[i : i + 2] = [indent + code]
-                    cell.source = "\n".join(lines)
-                    return out
-                k += 1
-    raise AssertionError(f"no stub number {region}")
-
-
 def _released(chapter: Path, tmp: Path, **kw) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode, Path]:
     """The chapter released into ``tmp/course``: its source and student notebooks, and an empty folder
     for submissions."""
@@ -52,12 +34,13 @@ def _released(chapter: Path, tmp: Path, **kw) -> tuple[nbformat.NotebookNode, nb
 def graded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grading")
     source, student, folder = _released(LAB, tmp, timeout=CELL_TIMEOUT)
-    nbformat.write(grading.fill_regions(student, source, range(7)), folder / "solution.ipynb")
+    answers = dict(enumerate(grading.solution_answers(source)))  # the seven regions, in order
+    nbformat.write(grading.fill_regions(student, answers), folder / "solution.ipynb")
     nbformat.write(student, folder / "untouched.ipynb")
-    nbformat.write(grading.fill_regions(student, source, {0}), folder / "first.ipynb")
-    crash = _with_code(grading.fill_regions(student, source, {0}), 0, "import os; os._exit(1)")
+    nbformat.write(grading.fill_regions(student, {0: answers[0]}), folder / "first.ipynb")
+    crash = grading.fill_regions(student, {0: answers[0], 1: "import os; os._exit(1)\n"})
     nbformat.write(crash, folder / "crash.ipynb")
-    loop = _with_code(grading.fill_regions(student, source, {0, 1, 2, 3, 5, 6}), 0, "while True: pass")
+    loop = grading.fill_regions(student, {**answers, 4: "while True: pass\n"})
     (folder / "loop").mkdir()  # the other layout: a folder per student
     nbformat.write(loop, folder / "loop" / "gaussian_rbm.ipynb")
     scores = grading.grade(folder, LAB, tmp / "course", timeout=CELL_TIMEOUT)
@@ -143,7 +126,9 @@ def test_a_chapters_exercises_are_an_assignment_too(tmp_path):
     point, the students' release none."""
     chapter = BOOK / "autoregressive.md"
     source, student, folder = _released(chapter, tmp_path)
-    nbformat.write(grading.fill_regions(student, source, range(3)), folder / "solved.ipynb")
+    nbformat.write(
+        grading.fill_regions(student, dict(enumerate(grading.solution_answers(source)))), folder / "solved.ipynb"
+    )
     nbformat.write(student, folder / "blank.ipynb")
     scores = {s.student: s for s in grading.grade(folder, chapter, tmp_path / "course", timeout=120)}
     stub = next(c.source for c in student.cells if "p_naive" in c.source and c.metadata.nbgrader["solution"])

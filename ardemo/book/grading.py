@@ -30,11 +30,12 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Mapping
 
 import jupytext
 import nbformat
 
-from .student_edition import _BEGIN, plain_markdown, strip_solutions
+from .student_edition import _BEGIN, fill_in, plain_markdown, solution_regions, strip_solutions
 
 SCHEMA = 3
 CONFIG = """c = get_config()
@@ -163,38 +164,30 @@ def tasks(nb: nbformat.NotebookNode) -> dict[str, float]:
     return out
 
 
-def fill_regions(release: nbformat.NotebookNode, source: nbformat.NotebookNode, which) -> nbformat.NotebookNode:
-    """A copy of the students' ``release`` with the solution regions numbered in ``which`` (0, 1, ... in
-    notebook order) filled in from ``source``: what a student who did those tasks hands in."""
-    answers = []
-    for cell in source.cells:
-        if cell.metadata.get("nbgrader", {}).get("solution"):
-            lines, current = cell.source.split("\n"), None
-            for line in lines:
-                if "BEGIN SOLUTION" in line:
-                    current = []
-                elif "END SOLUTION" in line:
-                    answers.append(current)
-                    current = None
-                elif current is not None:
-                    current.append(line)
+STUB = "# YOUR CODE HERE"
+"""The first line of the stub nbgrader puts in place of a solution region (``CONFIG``'s ``code_stub``)."""
+
+
+def _is_solution(cell: nbformat.NotebookNode) -> bool:
+    return bool(cell.metadata.get("nbgrader", {}).get("solution"))
+
+
+def solution_answers(source: nbformat.NotebookNode) -> list[str]:
+    """The code of every solution region of an nbgrader source notebook, in notebook order."""
+    return solution_regions("".join(cell.source + "\n" for cell in source.cells if _is_solution(cell)))
+
+
+def fill_regions(release: nbformat.NotebookNode, answers: Mapping[int, str]) -> nbformat.NotebookNode:
+    """A copy of the students' ``release`` with stub number ``k`` (0, 1, ... in notebook order) replaced by
+    ``answers[k]``, the others kept: what a student who did those tasks hands in (see :func:`solution_answers`)."""
     out, k = nbformat.from_dict(release), 0
-    for cell in out.cells:
-        if not cell.metadata.get("nbgrader", {}).get("solution"):
-            continue
-        lines, new, i = cell.source.split("\n"), [], 0
-        while i < len(lines):
-            if lines[i].strip() == "# YOUR CODE HERE" and i + 1 < len(lines) and "NotImplementedError" in lines[i + 1]:
-                if k >= len(answers):
-                    raise ValueError("release: more stubs than the source has solution regions")
-                new.extend(answers[k] if k in which else lines[i : i + 2])
-                k, i = k + 1, i + 2
-                continue
-            new.append(lines[i])
-            i += 1
-        cell.source = "\n".join(new)
-    if k != len(answers):
-        raise ValueError(f"release: {k} stubs for {len(answers)} solution regions in the source")
+    for cell in filter(_is_solution, out.cells):
+        n = sum(line.strip() == STUB for line in cell.source.split("\n"))
+        chosen = [answers.get(k + j) for j in range(n)]
+        cell.source = fill_in(cell.source + "\n", chosen, marker=STUB).removesuffix("\n")
+        k += n
+    if answers and max(answers) >= k:
+        raise ValueError(f"answers: stub {max(answers)} asked for, the release has {k}")
     return out
 
 

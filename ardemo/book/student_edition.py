@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from pathlib import Path
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})\{([\w-]+)\}")
@@ -119,15 +120,21 @@ def solution_regions(text: str) -> list[str]:
     return regions
 
 
-def fill_in(student_text: str, answers: list[str]) -> str:
-    """Replace each TODO stub of a student edition by the corresponding answer (code lines)."""
+def fill_in(student_text: str, answers: list[str | None], marker: str = f"# {TODO}") -> str:
+    """Replace each stub of a student edition (a ``marker`` line, then ``raise NotImplementedError``) by the
+    corresponding answer (code lines); a ``None`` answer keeps its stub. An answer without indentation is
+    indented like its stub."""
     lines = student_text.splitlines(keepends=True)
     out, k, i = [], 0, 0
     while i < len(lines):
-        if lines[i].strip() == f"# {TODO}" and i + 1 < len(lines) and "NotImplementedError" in lines[i + 1]:
+        if lines[i].strip() == marker and i + 1 < len(lines) and "NotImplementedError" in lines[i + 1]:
             if k >= len(answers):
                 raise ValueError("more TODO stubs than answers")
-            out.append(answers[k])
+            answer, indent = answers[k], lines[i][: len(lines[i]) - len(lines[i].lstrip())]
+            if answer is None:
+                out.extend(lines[i : i + 2])
+            else:
+                out.append(answer if answer[:1].isspace() else textwrap.indent(answer, indent))
             k, i = k + 1, i + 2
             continue
         out.append(lines[i])

@@ -82,3 +82,35 @@ def test_a_truncated_label_file_is_refused(tmp_path):
     (raw / "t10k-labels-idx1-ubyte").write_bytes(bytes([0, 0, 8, 1]) + np.array([3], ">i4").tobytes() + bytes(3))
     with pytest.raises(ValueError, match="holds 5 images but t10k-labels-idx1-ubyte 3 labels"):
         data.mnist("test", root=tmp_path)
+
+
+def test_omniglot_is_read_from_torchvisions_folder_inverted_and_averaged_down(tmp_path):
+    from fake_omniglot import make_fake_omniglot
+
+    make_fake_omniglot(tmp_path, {"background": 3, "evaluation": 2}, drawings=4)
+    o = data.omniglot("background", root=tmp_path)
+    assert o.images.shape == (12, 784) and o.shape == (28, 28) and "Omniglot background" in o.name
+    # sorted by alphabet, then character: Alphabet_0 holds characters 0 and 2, Alphabet_1 character 1
+    assert o.labels.tolist() == [0] * 4 + [1] * 4 + [2] * 4
+    # strokes count 1, paper 0, and averaging down conserves ink: character c's drawings hold
+    # (15 + c)^2 / 105^2 of a page (adaptive average pooling, whose windows overlap, missed this)
+    ink = o.images.sum(1) / 784
+    assert torch.allclose(ink[:4], torch.full((4,), 15 * 15 / 105**2), atol=1e-5)
+    assert torch.allclose(ink[4:8], torch.full((4,), 17 * 17 / 105**2), atol=1e-5)  # character02, in Alphabet_0
+    assert torch.allclose(ink[8:], torch.full((4,), 16 * 16 / 105**2), atol=1e-5)  # character01, in Alphabet_1
+    # the square sits in the top-left corner for k = 0: the first 28x28 pixel holds ink, the last none
+    first = o.images[0].view(28, 28)
+    assert first[0, 0] == 1 and first[-1, -1] == 0
+    small = data.omniglot("evaluation", size=7, binarize=True, root=tmp_path)
+    assert small.images.shape == (8, 49) and set(small.images.unique().tolist()) <= {0.0, 1.0}
+
+
+def test_omniglot_bad_input_names_the_argument_or_the_folder(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"Omniglot \(background\) not found.*omniglot-py.*download=True"):
+        data.omniglot(root=tmp_path)
+    with pytest.raises(ValueError, match="split: expected one of"):
+        data.omniglot("train", root=tmp_path)
+    with pytest.raises(ValueError, match="size"):
+        data.omniglot(size=0, root=tmp_path)
+    with pytest.raises(TypeError, match="download"):
+        data.omniglot(download="yes", root=tmp_path)

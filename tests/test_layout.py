@@ -121,7 +121,7 @@ def test_runtime_dependencies_are_declared():
     one that a function imports lazily and says so)."""
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {re.split(r"[<>=!\[ ]", d)[0].lower().replace("-", "_") for d in declared}
-    import_names = {"scikit_learn": "sklearn", "pyyaml": "yaml"}
+    import_names = {"scikit_learn": "sklearn", "pyyaml": "yaml", "pillow": "PIL"}
     provided = {import_names.get(n, n) for n in names}
     stdlib = set(sys.stdlib_module_names)
     used = set()

@@ -8,7 +8,7 @@ from mnist_available import HAVE_MNIST, needs_mnist
 
 import ardemo
 from ardemo.experiments import Interrupted, main, read, replay, run_experiment
-from ardemo.experiments.sbn import RebarSBN, build_sbn, mnist_split
+from ardemo.experiments.sbn import RebarSBN, build_sbn, mnist_split, sbn_split
 
 TINY = dict(
     model="two-layer",
@@ -99,7 +99,7 @@ def test_the_three_models_have_the_papers_shapes():
     [
         (dict(estimator="vimco"), "estimator"),
         (dict(model="deep"), "model"),
-        (dict(data="omniglot"), "data"),
+        (dict(data="fashion-mnist"), "data"),
         (dict(units=0), "units"),
         (dict(temperature=0.0), "temperature"),
         (dict(eval_every=150), "eval_every"),
@@ -115,3 +115,27 @@ def test_bad_settings_on_the_command_line_fail_before_training(tmp_path, capsys)
     out = tmp_path / "x.json"
     assert main(["run", "rebar-sbn", "--units", "0", "--out", str(out), "--allow-dirty", "--no-progress"]) != 0
     assert "units" in capsys.readouterr().err and not out.exists()
+
+
+def test_omniglot_trains_on_the_background_alphabets_and_holds_out_evaluation_drawings(tmp_path, monkeypatch):
+    """The paper's second dataset, read through torchvision's folder when it is on disk (here a fake one)."""
+    from fake_omniglot import make_fake_omniglot
+
+    make_fake_omniglot(tmp_path / "data", {"background": 4, "evaluation": 52}, drawings=20)
+    monkeypatch.setenv("ARDEMO_DATA_DIR", str(tmp_path / "data"))
+    train, held_out, info = sbn_split("omniglot")
+    assert train.shape == (80, 784) and held_out.shape == (1000, 784)
+    assert set(train.unique().tolist()) == {0.0, 1.0} and info["train"] == 80 and info["held_out"] == 1000
+    assert "Omniglot" in info["dataset"] and "1,000 of the 1,040 evaluation drawings" in info["dataset"]
+    again = sbn_split("omniglot")
+    assert torch.equal(held_out, again[1]) and info == again[2]  # the same drawings every time
+    record = run_experiment(
+        "rebar-sbn", {**TINY, "data": "omniglot", "steps": 200}, tmp_path / "o.json", device="cpu", allow_dirty=True
+    )
+    assert record["data"] == info and record["settings"]["data"] == "omniglot"
+    assert record["final"]["test_log_likelihood"]["value"] > record["final"]["test_elbo"]["value"]
+    monkeypatch.setenv("ARDEMO_DATA_DIR", str(tmp_path / "nothing"))
+    with pytest.raises(FileNotFoundError, match="Omniglot"):
+        sbn_split("omniglot")
+    with pytest.raises(ValueError, match="data"):
+        mnist_split("omniglot")

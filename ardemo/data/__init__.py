@@ -9,6 +9,7 @@ from .datasets import (
     digits,
     fashion_mnist,
     mnist,
+    omniglot,
     photo_patches,
     ring,
 )
@@ -22,6 +23,7 @@ __all__ = [
     "digits",
     "fashion_mnist",
     "mnist",
+    "omniglot",
     "photo_patches",
     "ring",
 ]

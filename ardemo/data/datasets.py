@@ -6,6 +6,7 @@
 * :func:`mnist`, :func:`fashion_mnist`: 28x28 images read by torchvision's IDX readers
   from ``<root>/<Name>/raw/`` (``root`` defaults to ``$ARDEMO_DATA_DIR``), downloaded
   there first when ``download=True``.
+* :func:`omniglot`: handwritten characters from torchvision's Omniglot folder, averaged down to 28x28.
 """
 
 from __future__ import annotations
@@ -272,3 +273,87 @@ def fashion_mnist(
 ) -> ImageSet:
     """Fashion-MNIST clothing images (28x28) from ``<root>/FashionMNIST/raw/``; see :func:`data_dir`."""
     return _load_idx_dataset("FashionMNIST", split, binarize, threshold, root, download, device)
+
+
+OMNIGLOT_SPLITS = ("background", "evaluation")
+
+
+def _area_weights(n: int, m: int) -> torch.Tensor:
+    """The ``(m, n)`` matrix that averages ``n`` pixels down to ``m``: row ``i`` weighs pixel ``j`` by the
+    overlap of ``[j, j + 1)`` with ``[i n/m, (i + 1) n/m)``, divided by ``n/m`` (so ink is conserved).
+
+    >>> _area_weights(3, 2) * 2
+    tensor([[1.3333, 0.6667, 0.0000],
+            [0.0000, 0.6667, 1.3333]])
+    """
+    edges = torch.arange(m + 1, dtype=torch.float64) * n / m
+    left, right = torch.arange(n, dtype=torch.float64), torch.arange(1, n + 1, dtype=torch.float64)
+    overlap = (torch.minimum(edges[1:, None], right) - torch.maximum(edges[:-1, None], left)).clamp(min=0)
+    return (overlap * m / n).float()
+
+
+def omniglot(
+    split: str = "background",
+    size: int = 28,
+    binarize: bool = False,
+    threshold: float = 0.5,
+    root: str | os.PathLike | None = None,
+    download: bool = False,
+    device: torch.device | str | None = None,
+) -> ImageSet:
+    """Omniglot's handwritten characters (Lake et al. 2015) from the folder torchvision's ``Omniglot``
+    unpacks, ``<root>/omniglot-py/images_<split>/<alphabet>/<character>/*.png``; see :func:`data_dir`.
+
+    ``split`` is ``"background"`` (964 characters, 19,280 images) or ``"evaluation"`` (659 characters,
+    13,180 images). The 105x105 drawings are inverted (strokes 1, paper 0) and averaged down to
+    ``size`` x ``size`` (each new pixel the mean over the area it covers, ink conserved), as the 28x28 Omniglot of the importance-weighted
+    autoencoder papers; labels number the characters in sorted order. ``download=True`` fetches the
+    split through ``torchvision.datasets.Omniglot`` first when it is missing.
+
+    >>> omniglot(root="/no/such/folder")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    FileNotFoundError: Omniglot (background) not found: expected <alphabet>/<character>/*.png in /no/such/folder/...
+    """
+    from PIL import Image  # torchvision's own Omniglot reads the drawings with it
+
+    if split not in OMNIGLOT_SPLITS:
+        raise ValueError(f"split: expected one of {OMNIGLOT_SPLITS}, got {split!r}")
+    size = check_int("size", size, minimum=1, maximum=105)
+    download = check_bool("download", download)
+    check_bool("binarize", binarize)
+    folder = data_dir(root)
+    images_dir = folder / "omniglot-py" / f"images_{split}"
+    if not images_dir.is_dir() and download:
+        import torchvision.datasets as tvd
+
+        try:
+            tvd.Omniglot(str(folder), background=(split == "background"), download=True)
+        except Exception as err:  # network errors come in many types
+            raise FileNotFoundError(
+                f"Omniglot ({split}) is not in {images_dir} and could not be downloaded there: {err}"
+            ) from err
+    characters = sorted(p for p in images_dir.glob("*/*") if p.is_dir()) if images_dir.is_dir() else []
+    files = [(png, label) for label, character in enumerate(characters) for png in sorted(character.glob("*.png"))]
+    if not files:
+        raise FileNotFoundError(
+            f"Omniglot ({split}) not found: expected <alphabet>/<character>/*.png in {images_dir}. Set "
+            f"{ENV_DATA_DIR} to the folder that holds omniglot-py/ (torchvision's layout), or pass download=True."
+        )
+    out = torch.empty(len(files), size * size)
+    for start in range(0, len(files), 1000):  # decode and shrink a thousand drawings at a time
+        chunk = files[start : start + 1000]
+        pixels = []
+        for png, _ in chunk:
+            with Image.open(png) as img:
+                pixels.append(torch.from_numpy(np.asarray(img.convert("L"), dtype=np.float32) / 255.0))
+        shapes = {tuple(p.shape) for p in pixels}
+        if len(shapes) != 1:
+            raise ValueError(f"{images_dir}: expected drawings of one size, got sizes {sorted(shapes)}")
+        ink = 1.0 - torch.stack(pixels)
+        rows, cols = _area_weights(ink.shape[1], size), _area_weights(ink.shape[2], size)
+        small = rows @ ink @ cols.T
+        out[start : start + len(chunk)] = small.flatten(1)
+    labels = torch.tensor([label for _, label in files], dtype=torch.long)
+    return _finish(
+        out.clamp(0.0, 1.0), labels, (size, size), f"Omniglot {split} {size}x{size}", binarize, threshold, device
+    )

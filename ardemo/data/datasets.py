@@ -306,9 +306,10 @@ def omniglot(
 
     ``split`` is ``"background"`` (964 characters, 19,280 images) or ``"evaluation"`` (659 characters,
     13,180 images). The 105x105 drawings are inverted (strokes 1, paper 0) and averaged down to
-    ``size`` x ``size`` (each new pixel the mean over the area it covers, ink conserved), as the 28x28 Omniglot of the importance-weighted
-    autoencoder papers; labels number the characters in sorted order. ``download=True`` fetches the
-    split through ``torchvision.datasets.Omniglot`` first when it is missing.
+    ``size`` x ``size`` (each new pixel the mean over the area it covers, so ink is conserved), as the
+    28x28 Omniglot of the importance-weighted autoencoder papers; labels number the characters in
+    sorted order. ``download=True`` fetches the split through ``torchvision.datasets.Omniglot`` first
+    when it is missing.
 
     >>> omniglot(root="/no/such/folder")  # doctest: +ELLIPSIS
     Traceback (most recent call last):

@@ -38,8 +38,8 @@ from .registry import Outcome, Run, register
 MODELS = ("linear", "two-layer", "nonlinear")
 DATA = ("mnist-test", "mnist", "omniglot")
 HELD_OUT = 1000
-"""Images held out: the last 1,000 of the official MNIST test split, whichever MNIST data trains (for
-Omniglot, 1,000 of its evaluation alphabets)."""
+"""How many images are held out. With MNIST they are the last 1,000 of the official test split,
+whichever MNIST data trains; with Omniglot, 1,000 drawings of its evaluation alphabets."""
 
 
 @dataclass
@@ -111,7 +111,7 @@ def omniglot_split(device: torch.device | None = None) -> tuple[torch.Tensor, to
 
 
 def sbn_split(data: str, device: torch.device | None = None) -> tuple[torch.Tensor, torch.Tensor, dict]:
-    """The training and held-out images of ``data``, one of :data:`DATA` (see the module docstring)."""
+    """The training and held-out images of ``data``, one of ``DATA`` (see the module docstring)."""
     if data == "omniglot":
         return omniglot_split(device)
     return mnist_split(data, device)

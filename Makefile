@@ -13,8 +13,7 @@ NB_DIR := $(BUILD)/notebooks
 # chapters are the MyST notebooks in book/ (the ones with a kernelspec)
 CHAPTERS := $(shell grep -l '^kernelspec:' book/*.md)
 NOTEBOOKS := $(patsubst book/%.md,$(NB_DIR)/%.ipynb,$(CHAPTERS))
-# results files of long runs: chapters and tests read them from here (not from the package's location)
-export ARDEMO_RESULTS_DIR ?= $(abspath book/data)
+# results files: found below the working directory, else beside the package (ardemo.experiments.results)
 # the MNIST test split beside the repository, when there is one
 ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   ifneq ($(wildcard ../shared/data/MNIST/raw),)

@@ -7,7 +7,7 @@ from .enumeration import (
     configuration_index,
     empirical_distribution,
 )
-from .runtime import device, seed_all, seed_offset
+from .runtime import device, seed_all, seed_offset, threads, use_threads
 from .stats import standard_error, t_statistic, total_variation_bound
 from .validation import no_validation, set_validate_args, validate_args_default
 
@@ -24,6 +24,8 @@ __all__ = [
     "set_validate_args",
     "standard_error",
     "t_statistic",
+    "threads",
     "total_variation_bound",
+    "use_threads",
     "validate_args_default",
 ]

@@ -12,6 +12,9 @@ from .validation import check_int
 
 ENV_DEVICE = "ARDEMO_DEVICE"
 ENV_SEED_OFFSET = "ARDEMO_SEED_OFFSET"
+ENV_THREADS = "ARDEMO_THREADS"
+DEFAULT_THREADS = 1
+"""Threads per process unless ``$ARDEMO_THREADS`` says otherwise (see :func:`use_threads`)."""
 
 
 def _available(dev: torch.device) -> bool:
@@ -34,6 +37,7 @@ def device() -> torch.device:
     >>> device().type in ("cpu", "cuda", "mps")
     True
     """
+    use_threads()
     name = os.environ.get(ENV_DEVICE, "").strip()
     if not name:
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
@@ -48,6 +52,39 @@ def device() -> torch.device:
     if not _available(dev):
         raise ValueError(f"{ENV_DEVICE}={name!r}, but that device is not available on this machine")
     return dev
+
+
+def threads() -> int:
+    """How many CPU threads the book's torch uses: ``$ARDEMO_THREADS`` when set (an integer >= 1), else
+    ``DEFAULT_THREADS`` (1).
+
+    The book's work is many small operations; with two threads torch's workers wait on each other at
+    every operation, and when another process wants a core (a second notebook, a background experiment,
+    a shared CI machine) that wait grows 10-70 times. One thread costs little when alone and keeps a
+    chapter's time when the processor is shared (``make bench`` measures both).
+
+    >>> threads() >= 1
+    True
+    """
+    text = os.environ.get(ENV_THREADS, "").strip()
+    if not text:
+        return DEFAULT_THREADS
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{ENV_THREADS}: expected an integer >= 1, got {text!r}") from None
+    if value < 1:
+        raise ValueError(f"{ENV_THREADS}: expected an integer >= 1, got {value}")
+    return value
+
+
+def use_threads() -> int:
+    """Apply the thread policy (:func:`threads`) to torch's intra-op pool; returns the count.
+    :func:`seed_all` and :func:`device`, which every chapter calls first, apply it."""
+    n = threads()
+    if torch.get_num_threads() != n:
+        torch.set_num_threads(n)
+    return n
 
 
 def seed_offset() -> int:
@@ -74,7 +111,8 @@ def seed_all(seed: int) -> None:
     The same seed gives the same numbers on the same device; CPU and GPU streams differ,
     so the book's checks never rely on particular draws. The environment variable
     ``ARDEMO_SEED_OFFSET`` (an integer >= 0) is added to every seed: a whole chapter, or the whole
-    book, then runs on another random stream without an edit (``make streams``).
+    book, then runs on another random stream without an edit (``make streams``). It also applies the
+    thread policy (:func:`use_threads`).
 
     >>> seed_all(0); a = torch.rand(2)
     >>> seed_all(0); torch.equal(a, torch.rand(2))
@@ -83,6 +121,7 @@ def seed_all(seed: int) -> None:
     seed = check_int("seed", seed, minimum=0, maximum=2**32 - 1) + seed_offset()
     if seed > 2**32 - 1:
         raise ValueError(f"seed: with {ENV_SEED_OFFSET}={seed_offset()} the seed {seed} exceeds 2**32 - 1")
+    use_threads()
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds CUDA devices too

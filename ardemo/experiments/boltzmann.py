@@ -200,7 +200,7 @@ def _objective(s: BoltzmannMNIST, train: torch.Tensor, negatives: torch.Tensor, 
     cost="10,000 steps at batch 100 and the evaluation, one CPU thread here: about 10 min (NCE, Bernoulli noise) "
     "to 25 min (NCE, autoregressive noise)",
     settings=BoltzmannMNIST,
-    metrics={"loss": None, "test_pll": "test_pll_se"},
+    metrics={"loss": "loss_se", "test_pll": "test_pll_se"},
     replay_steps=200,
 )
 def boltzmann_mnist(s: BoltzmannMNIST, run: Run) -> Outcome:
@@ -239,11 +239,19 @@ def boltzmann_mnist(s: BoltzmannMNIST, run: Run) -> Outcome:
             row["c"] = float(objective.c.detach())
         return row
 
+    def step_loss(step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        loss = objective(model, draw())
+        if (step + 1) % s.log_every:
+            return loss, {}
+        # the logged loss's standard error: it is a sum of means over the data and over the negatives
+        se = math.sqrt(sum(float(t.var() / t.numel()) for t in objective.last_terms))
+        return loss, {"loss_se": se}
+
     with no_validation():
         if not history.steps:
             history.record(0, evaluate())
         for n in run.chunks(history, s.eval_every):
-            fit(lambda step: objective(model, draw()), optimiser, n, every=s.log_every, history=history)
+            fit(step_loss, optimiser, n, every=s.log_every, history=history)
             if history.total_steps % s.eval_every == 0:
                 history.annotate(evaluate())
             run.after_chunk(history)

@@ -2,7 +2,7 @@
 
     python -m ardemo.experiments list
     python -m ardemo.experiments run NAME [--SETTING VALUE ...] [--device D] [--out PATH] [--resume]
-    python -m ardemo.experiments replay FILE [FILE ...]
+    python -m ardemo.experiments replay [--mode M] [--record-exact | --record-portable] FILE [FILE ...]
     python -m ardemo.experiments regenerate [FILE ...]
 
 ``run NAME --help`` lists the experiment's settings with their defaults. Every argument is checked
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import math
 import shlex
 import sys
@@ -160,6 +161,7 @@ def record_for(
             "device": R.device_name(dev),
             "device_type": dev.type,
             "threads": torch.get_num_threads(),
+            "processor": R.processor(dev),
             "seed": getattr(settings, "seed", None),
             "started": started,
             "wall_seconds": round(wall, 1),
@@ -271,26 +273,80 @@ def _cmd_run(argv: list[str]) -> int:
         f"{name}: {final}\n{record['provenance']['wall_seconds']} s, "
         f"{record['provenance']['steps_per_second']} steps/s on {record['provenance']['device']}\nwrote {options['out']}"
     )
+    if record["provenance"]["device_type"] == "cpu" and record["final"]:  # a finished run: its portable record
+        from .replay import ReplayMismatch, record_portable_replay
+
+        try:
+            record_portable_replay([Path(options["out"])])
+            print(f"added its first steps with portable kernels (replay.portable) to {options['out']}")
+        except (ReplayMismatch, ValueError) as error:
+            print(f"warning: no portable record: {error}", file=sys.stderr)
     return 0
 
 
 def _cmd_replay(argv: list[str]) -> int:
-    from .replay import ReplayMismatch, replay
+    from .replay import ReplayMismatch, record_exact_replay, record_portable_replay, replay
 
     parser = argparse.ArgumentParser(
         prog="python -m ardemo.experiments replay",
-        description="Re-run the first steps of results files on the CPU and compare.",
+        description="Re-run the first steps of results files on the CPU and compare: exactly on the processor "
+        "that made a file, exactly with portable kernels where the file has a portable record and this "
+        "machine the same torch, MKL and C library, in standard errors elsewhere.",
     )
     parser.add_argument("files", type=Path, nargs="+")
+    parser.add_argument("--mode", choices=("exact", "portable", "statistical"), default=None, help="force one way")
+    parser.add_argument(
+        "--record-exact",
+        action="store_true",
+        help="compare exactly (rounding only) and, where the replay agrees, record this processor in the "
+        "file's replay.exact_on, so that later replays here compare exactly too",
+    )
+    parser.add_argument(
+        "--record-portable",
+        action="store_true",
+        help="replay each file, then store its first steps run with portable kernels (replay.portable), so "
+        "that a replay on another x86-64 processor compares exactly",
+    )
+    opts = parser.parse_args(argv)
     status = 0
-    for path in parser.parse_args(argv).files:
+    if opts.record_portable:
         try:
-            report = replay(path)
+            reports = record_portable_replay(opts.files)
+        except (ReplayMismatch, ValueError, FileNotFoundError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 1
+        for path, report in zip(opts.files, reports):
+            print(f"{path}: {report}; portable record written")
+        return 0
+    for path in opts.files:
+        try:
+            report = record_exact_replay(path) if opts.record_exact else replay(path, mode=opts.mode)
             print(f"{path}: {report}")
         except (ReplayMismatch, ValueError, FileNotFoundError) as error:
             print(f"error: {error}", file=sys.stderr)
             status = 1
     return status
+
+
+def _cmd_portable_prefix(argv: list[str]) -> int:
+    """Internal: read ``[[file, steps], ...]`` as JSON on stdin, print the replays' logs as JSON (run with
+    the portable kernels, which the parent process started this one with)."""
+    from .replay import run_prefix
+
+    if argv:
+        print("usage: python -m ardemo.experiments portable-prefix < [[FILE, STEPS], ...]", file=sys.stderr)
+        return 2
+    if not R.in_portable_mode():
+        print(f"error: portable-prefix runs only with the portable kernels: {R.PORTABLE_ENV}", file=sys.stderr)
+        return 2
+    request = json.loads(sys.stdin.read())
+    logs = [run_prefix(Path(path), steps) for path, steps in request]
+    clean = [
+        {"steps": log["steps"], "metrics": {k: [finite(v) for v in col] for k, col in log["metrics"].items()}}
+        for log in logs
+    ]
+    print(json.dumps(clean))
+    return 0
 
 
 def _cmd_regenerate(argv: list[str]) -> int:
@@ -315,7 +371,13 @@ def _cmd_regenerate(argv: list[str]) -> int:
     return 0
 
 
-COMMANDS = {"list": _cmd_list, "run": _cmd_run, "replay": _cmd_replay, "regenerate": _cmd_regenerate}
+COMMANDS = {
+    "list": _cmd_list,
+    "run": _cmd_run,
+    "replay": _cmd_replay,
+    "regenerate": _cmd_regenerate,
+    "portable-prefix": _cmd_portable_prefix,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,98 +1,296 @@
 """Replay: re-run the first steps of a results file on the CPU and compare the logged metrics.
 
-A file made on the CPU must match to floating-point tolerance; one made on another device (whose
-random stream differs) must agree within the standard errors it records. A mismatch names the file
-and the command that regenerates it.
+A discrete sample flips on a last-bit difference, and the run then goes down another path; so how a
+replay compares depends on where it runs. Three ways, the first that applies:
+
+1. **Exact on the processor that made the file** (``mode="exact"``; relative ``RTOL``): this CPU's
+   :func:`~ardemo.experiments.results.processor` signature (vendor, model, feature flags, vector
+   instructions, ATen CPU capability, BLAS, MKL, oneDNN, torch) equals the maker's, or an exact replay on
+   such a processor is recorded in the file's ``replay.exact_on``.
+2. **Exact with portable kernels** (``mode="portable"``): the file carries ``replay.portable``, the same
+   first steps computed with kernels whose rounding does not depend on the x86-64 processor
+   (:data:`~ardemo.experiments.results.PORTABLE_ENV`: ATen's scalar kernels, MKL's ``COMPATIBLE`` mode,
+   one thread), and this machine has the same :func:`~ardemo.experiments.results.portable_signature`
+   (architecture, torch, MKL, C library). The replay runs with those kernels (in a child process unless
+   this one runs with them already) and must agree to rounding. It cannot fail by chance, and it sees
+   any change of the code that the first way sees.
+3. **In standard errors** (``mode="statistical"``), everywhere else (another torch or architecture, a
+   file made on a GPU): each compared value with the per-step standard error the registry names for it
+   (``free_energy`` -> ``error``, ``elbo`` -> ``elbo_se``, ``loss`` -> ``loss_se``, ...), from the file
+   and from the replay (a file made before a column existed is given the replay's: the same code on
+   the same batch estimates the same spread). Each value must lie within ``z*`` combined standard
+   errors, and so must their standardised sum, with ``z*`` the Student-t (``DF`` degrees of freedom: the
+   smallest batch a registered experiment logs) quantile at ``ALPHA / (4 n)`` for ``n`` values (``ALPHA
+   / 4`` for the sum): a correct replay fails by chance with probability below ``ALPHA`` = 1e-4 per file.
+   This way sees only changes that move a logged value by several standard errors.
+
+A mismatch names the file and the command that regenerates it.
 """
 
 from __future__ import annotations
 
+import json
 import math
+import os
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
+from ..core.runtime import ENV_THREADS
 from . import results as R
 from .registry import REGISTRY, Run
 
-RTOL, ATOL = 1e-5, 1e-6  # the same code on the same kind of device: rounding only
-SIGMAS = 5.0  # another device: within five combined standard errors
+RTOL, ATOL = 1e-5, 1e-6  # exact ways: rounding only
+ALPHA = 1e-4  # in standard errors: the chance that a correct replay fails, per file
+DF = 23  # degrees of freedom of the least precise per-step standard error (rebar-sbn: batch 24)
+MODES = ("exact", "portable", "statistical")
 
 
 class ReplayMismatch(AssertionError):
     """The replayed metrics differ from the file's."""
 
 
+def critical_sigmas(points: int, alpha: float = ALPHA, df: int = DF) -> float:
+    """The two-sided Bonferroni threshold, in standard errors, for ``points`` compared values.
+
+    >>> round(critical_sigmas(1), 2), round(critical_sigmas(3), 2)
+    (4.69, 5.14)
+    """
+    from scipy.stats import t
+
+    return float(t.isf(alpha / (2 * max(points, 1)), df))
+
+
 @dataclass
 class ReplayReport:
-    """What a replay compared: ``steps`` re-run, ``points`` compared, the largest difference in
-    standard errors (``max_sigmas``, other devices) or relative terms (``max_relative``, CPU files)."""
+    """What a replay compared: ``steps`` re-run, ``points`` compared, the ``mode`` (see the module
+    docstring), the largest relative difference and, in standard errors, the largest difference
+    (``max_sigmas``), the standardised sum (``combined``) and the ``limit`` they were held to."""
 
     steps: int
     points: int
-    exact: bool
+    mode: str
     max_relative: float
-    max_sigmas: float
+    max_sigmas: float = 0.0
+    limit: float | None = None
+    combined: float = 0.0
+
+    @property
+    def exact(self) -> bool:
+        """Whether the comparison was to rounding (the first two ways)."""
+        return self.mode != "statistical"
 
     def __str__(self) -> str:
-        how = f"max relative difference {self.max_relative:.1e}" if self.exact else f"max {self.max_sigmas:.2f} sigma"
+        if self.mode == "exact":
+            how = f"exactly: max relative difference {self.max_relative:.1e}"
+        elif self.mode == "portable":
+            how = f"exactly, with portable kernels: max relative difference {self.max_relative:.1e}"
+        else:
+            how = (
+                f"in standard errors: max {self.max_sigmas:.2f} of {self.limit:.2f} allowed, "
+                f"{self.combined:.2f} summed; max relative difference {self.max_relative:.1e}"
+            )
         return f"replayed {self.steps} steps, {self.points} logged values agree ({how})"
 
 
-def replay(path: Path, steps: int | None = None) -> ReplayReport:
-    """Replay ``path`` (see the module docstring); raises :class:`ReplayMismatch` on a difference."""
-    import torch
+def mode_here(record: dict) -> str:
+    """How a replay of ``record`` on this machine compares (see the module docstring)."""
+    prov, spec = record["provenance"], record["replay"]
+    here = R.processor()
+    made = [prov.get("processor")] if prov.get("device_type") == "cpu" else []
+    if any(R.same_processor(sig, here) for sig in [*made, *spec.get("exact_on", [])]):
+        return "exact"
+    portable = spec.get("portable")
+    if isinstance(portable, dict) and portable.get("signature") == R.portable_signature():
+        return "portable"
+    return "statistical"
 
-    from .cli import make_settings
 
+def _read(path: Path) -> tuple[dict, Any]:
     record = R.read(path)
     name = record["experiment"]
     if name not in REGISTRY:
         raise ValueError(f"{path}: made by experiment {name!r}, which is not registered here")
-    experiment = REGISTRY[name]
+    for key in ("replay", "provenance"):
+        if not isinstance(record.get(key), dict):
+            raise ValueError(f"{path}: a results file without its {key!r} record")
+    return record, REGISTRY[name]
+
+
+def run_prefix(path: Path, steps: int | None = None) -> dict:
+    """Re-run the first ``steps`` steps (default: the file's ``replay.steps``) of ``path`` on the CPU with
+    the file's settings and thread count; returns the replay's log (``{"steps", "metrics"}``)."""
+    import torch
+
+    from .cli import make_settings
+
+    record, experiment = _read(path)
     settings = make_settings(experiment, record["settings"])
-    steps = record["replay"]["steps"] if steps is None else steps
-    exact = record["provenance"]["device_type"] == "cpu"
-    threads = torch.get_num_threads()
-    if exact and record["provenance"].get("threads"):  # the same reductions as the run that made the file
-        torch.set_num_threads(record["provenance"]["threads"])
+    steps = record["replay"].get("steps") if steps is None else steps
+    if not isinstance(steps, int) or isinstance(steps, bool) or steps < 1:
+        raise ValueError(f"{path}: replay.steps: expected an integer >= 1, got {steps!r}")
+    threads, policy = torch.get_num_threads(), os.environ.get(ENV_THREADS)
+    made_with = record["provenance"].get("threads") or 1
+    os.environ[ENV_THREADS] = str(made_with)  # the same reductions as the run that made the file
+    torch.set_num_threads(made_with)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             run = Run(experiment, settings, torch.device("cpu"), Path(tmp), stop_after=steps)
             outcome = experiment.fn(settings, run)
     finally:
+        if policy is None:
+            os.environ.pop(ENV_THREADS, None)
+        else:
+            os.environ[ENV_THREADS] = policy
         torch.set_num_threads(threads)
-    logged = record["log"]
-    now = outcome.log
-    index = {s: i for i, s in enumerate(now.steps)}
-    points, max_rel, max_sig = 0, 0.0, 0.0
+    return {"steps": list(outcome.log.steps), "metrics": {k: list(v) for k, v in outcome.log.metrics.items()}}
+
+
+def portable_prefixes(paths: list[Path], steps: list[int | None] | None = None) -> list[dict]:
+    """:func:`run_prefix` of each file with the portable kernels: here when this process runs with them,
+    else in one child process started with :data:`~ardemo.experiments.results.PORTABLE_ENV`."""
+    steps = [None] * len(paths) if steps is None else steps
+    if R.in_portable_mode():
+        return [run_prefix(p, n) for p, n in zip(paths, steps)]
+    request = json.dumps([[str(p), n] for p, n in zip(paths, steps)])
+    done = subprocess.run(
+        [sys.executable, "-m", "ardemo.experiments", "portable-prefix"],
+        input=request,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **R.PORTABLE_ENV},
+    )
+    if done.returncode:
+        raise ReplayMismatch(f"the replay with portable kernels failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def replay(path: Path, steps: int | None = None, mode: str | None = None, exact: bool | None = None) -> ReplayReport:
+    """Replay ``path`` (see the module docstring); raises :class:`ReplayMismatch` on a difference.
+    ``mode`` forces one way of comparing (default: :func:`mode_here`); ``exact=True`` / ``False`` is
+    ``mode="exact"`` / ``"statistical"``."""
+    path = Path(path)
+    record, _ = _read(path)
+    if mode is None and exact is not None:
+        mode = "exact" if exact else "statistical"
+    mode = mode_here(record) if mode is None else mode
+    if mode not in MODES:
+        raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
+    if mode == "portable":
+        portable = record["replay"].get("portable")
+        if not isinstance(portable, dict) or "log" not in portable:
+            raise ValueError(f"{path}: no replay.portable record to compare with portable kernels")
+        n = portable.get("steps") if steps is None else steps
+        now = portable_prefixes([path], [n])[0]
+        return _compare(path, record, portable["log"], now, n, mode)
+    n = record["replay"].get("steps") if steps is None else steps
+    return _compare(path, record, record["log"], run_prefix(path, n), n, mode)
+
+
+def _compare(path: Path, record: dict, logged: dict, now: dict, steps: int, mode: str) -> ReplayReport:
+    experiment = REGISTRY[record["experiment"]]
+    index = {s: i for i, s in enumerate(now["steps"])}
+    pairs = []  # (step, metric, file value, replayed value, file error, replayed error)
     for j, step in enumerate(logged["steps"]):
         if step > steps or step not in index:
             continue
         i = index[step]
-        for metric, error in record["replay"]["metrics"].items():
-            a, b = logged["metrics"][metric][j], now.metrics[metric][i]
-            if a is None and math.isnan(b):  # not recorded at this step, then or now
+        for metric, column in record["replay"].get("metrics", {}).items():
+            column = column or experiment.metrics.get(metric)
+            a, b = logged["metrics"][metric][j], now["metrics"][metric][i]
+            if a is None and (b is None or math.isnan(b)):  # not recorded at this step, then or now
                 continue
             if a is None or b is None or not math.isfinite(b):
                 raise ReplayMismatch(_message(path, record, step, metric, a, b, "a missing or non-finite value"))
-            points += 1
-            if exact:
-                rel = abs(a - b) / max(abs(a), 1e-30)
-                max_rel = max(max_rel, rel)
-                if abs(a - b) > ATOL + RTOL * abs(a):
-                    raise ReplayMismatch(_message(path, record, step, metric, a, b, f"relative difference {rel:.1e}"))
-            else:
-                ea = logged["metrics"][error][j] if error else 0.0
-                eb = now.metrics[error][i] if error else 0.0
-                sigma = math.hypot(ea, eb)
-                z = abs(a - b) / sigma if sigma > 0 else (0.0 if a == b else math.inf)
-                max_sig = max(max_sig, z)
-                if z > SIGMAS:
-                    raise ReplayMismatch(_message(path, record, step, metric, a, b, f"{z:.1f} standard errors"))
-    if points == 0:
+            ea = logged["metrics"].get(column, [None] * (j + 1))[j] if column else None
+            eb = now["metrics"][column][i] if column and column in now["metrics"] else None
+            pairs.append((step, metric, a, b, ea, eb))
+    if not pairs:
         raise ReplayMismatch(f"{path}: no logged value within the first {steps} steps to compare")
-    return ReplayReport(steps, points, exact, max_rel, max_sig)
+    max_rel, max_sig, total, count = 0.0, 0.0, 0.0, 0
+    limit = critical_sigmas(2 * len(pairs))  # half of ALPHA for the values one by one, half for their sum
+    for step, metric, a, b, ea, eb in pairs:
+        rel = abs(a - b) / max(abs(a), 1e-30)
+        max_rel = max(max_rel, rel)
+        if mode != "statistical":
+            if abs(a - b) > ATOL + RTOL * abs(a):
+                how = "relative difference" + (" with portable kernels" if mode == "portable" else "")
+                raise ReplayMismatch(_message(path, record, step, metric, a, b, f"{how} {rel:.1e}"))
+            continue
+        if eb is None or not math.isfinite(eb):
+            raise ReplayMismatch(f"{path}: {metric} has no per-step standard error to compare it in standard errors")
+        sigma = math.hypot(eb if ea is None else ea, eb)
+        z = abs(a - b) / sigma if sigma > 0 else (0.0 if a == b else math.inf)
+        max_sig = max(max_sig, z)
+        if z > limit:
+            raise ReplayMismatch(
+                _message(path, record, step, metric, a, b, f"{z:.1f} standard errors, more than {limit:.2f}")
+            )
+        if sigma > 0:
+            total, count = total + (a - b) / sigma, count + 1
+    if mode != "statistical":
+        return ReplayReport(steps, len(pairs), mode, max_rel)
+    combined, summed_limit = (abs(total) / math.sqrt(count) if count else 0.0), critical_sigmas(2)
+    if combined > summed_limit:
+        raise ReplayMismatch(
+            f"{path}: the replay's {len(pairs)} values lie on one side of the file's, together {combined:.1f} "
+            f"standard errors away (more than {summed_limit:.2f}). The code no longer makes this result; if the "
+            f"change is intended, regenerate the file with:\n    {record['command']}"
+        )
+    return ReplayReport(steps, len(pairs), mode, max_rel, max_sig, limit, combined)
+
+
+def record_exact_replay(path: Path) -> ReplayReport:
+    """Replay ``path`` exactly (rounding only) and, when it agrees, add this processor's signature to the
+    file's ``replay.exact_on`` (written atomically; nothing else in the file changes). A file that does
+    not replay exactly here is left as it is (:class:`ReplayMismatch`)."""
+    report = replay(path, mode="exact")
+    record = R.read(path)
+    here = R.processor()
+    known = record["replay"].setdefault("exact_on", [])
+    made = [record["provenance"].get("processor")] if record["provenance"].get("device_type") == "cpu" else []
+    if not any(R.same_processor(sig, here) for sig in [*made, *known]):
+        known.append(here)
+        R.write_atomically(Path(path), record)
+    return report
+
+
+def record_portable_replay(paths: list[Path]) -> list[ReplayReport]:
+    """Give each file its ``replay.portable`` record: first the file is replayed as it is (the first way
+    where this processor allows, else in standard errors: the anchor, recorded with it), then its first
+    steps are run with the portable kernels and their logged metrics stored, with the portable signature
+    and the commit (written atomically). A file that does not replay is left as it is."""
+    paths = [Path(p) for p in paths]
+    anchors = []
+    for path in paths:
+        record, _ = _read(path)
+        mode = mode_here(record)
+        anchors.append(replay(path, mode="exact" if mode == "exact" else "statistical"))
+    logs = portable_prefixes(paths)
+    commit, dirty = R.git_commit()
+    for path, anchor, log in zip(paths, anchors, logs):
+        record = R.read(path)
+        metrics = record["replay"].get("metrics", {})
+        experiment = REGISTRY[record["experiment"]]
+        keep = {m for m in metrics} | {c or experiment.metrics.get(m) for m, c in metrics.items()}
+        record["replay"]["portable"] = {
+            "signature": R.portable_signature(),
+            "env": R.PORTABLE_ENV,
+            "steps": record["replay"]["steps"],
+            "log": {"steps": log["steps"], "metrics": {k: v for k, v in log["metrics"].items() if k in keep}},
+            "made": {
+                "commit": commit,
+                "dirty": dirty,
+                "at": R.now(),
+                "on": R.processor(),
+                "anchor": f"before this record, on this processor, the file {anchor}",
+            },
+        }
+        R.write_atomically(path, record)
+    return anchors
 
 
 def _message(path: Path, record: dict, step: int, metric: str, a: object, b: object, how: str) -> str:

@@ -151,7 +151,7 @@ def _mean_and_error(values: torch.Tensor) -> tuple[float, float]:
     "NVIL, MuProp, Concrete, REBAR or RELAX: ELBO and gradient variance curves, held-out ln p(x)",
     cost="100,000 steps at batch 24 on one CPU thread here: about 10 min (linear, NVIL) to 40 min (two-layer, RELAX)",
     settings=RebarSBN,
-    metrics={"elbo": None, "train_elbo": "train_elbo_se"},
+    metrics={"elbo": "elbo_se", "train_elbo": "train_elbo_se"},
     replay_steps=200,
 )
 def rebar_sbn(s: RebarSBN, run: Run) -> Outcome:
@@ -177,11 +177,17 @@ def rebar_sbn(s: RebarSBN, run: Run) -> Outcome:
                 row[f"eta_{k}"], row[f"temperature_{k}"] = eta, math.exp(log_t)
         return row
 
+    def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
+        loss, metrics = trainer.loss(draw())
+        if (step + 1) % s.log_every == 0:  # the logged ELBO's standard error over the batch (replays compare in it)
+            metrics["elbo_se"] = float(standard_error(trainer.last_elbo))
+        return loss, metrics
+
     with no_validation():
         if not history.steps:
             history.record(0, evaluate())
         for n in run.chunks(history, s.eval_every):
-            fit(lambda step: trainer.loss(draw()), trainer.optimiser, n, every=s.log_every, history=history)
+            fit(objective, trainer.optimiser, n, every=s.log_every, history=history)
             if history.total_steps % s.eval_every == 0:
                 history.annotate(evaluate())
             run.after_chunk(history)

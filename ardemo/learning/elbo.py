@@ -276,6 +276,7 @@ class ElboTrainer:
         baseline_loss = torch.zeros((), device=x.device, dtype=x.dtype)
         with torch.no_grad():
             f = log_joint - sum(_bernoulli_log_prob(b, ell) for b, ell in zip(sample.layers, sample.logits))
+        self.last_elbo = f  # the batch's single-sample ELBO per image (for a per-step standard error)
         scales = []
         for k, (_, targets) in enumerate(estimates):
             used = targets.shape[-1]

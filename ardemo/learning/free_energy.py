@@ -112,6 +112,10 @@ def free_energy_loss(
     return ((f - f.mean()) * log_q).mean(), f
 
 
+ANNEAL_START = 0.2
+"""The energy's weight at the first step of an annealed :func:`train`."""
+
+
 def train(
     net: PixelGNN,
     steps: int,
@@ -130,7 +134,7 @@ def train(
     is given); records the ``free_energy`` (the batch mean of :math:`f`) and its standard ``error`` of
     every ``every``-th step, and returns (and extends) the history.
 
-    ``anneal > 0`` ramps the energy's weight linearly from 0.2 to 1 over the first ``anneal`` steps
+    ``anneal > 0`` ramps the energy's weight linearly from ``ANNEAL_START`` (0.2) to 1 over the first ``anneal`` steps
     (training starts hot, which keeps :math:`q` from collapsing onto the ground states early); the
     recorded values are then those of the ramped objective. Annealing counts from the history's
     ``total_steps``, so training in chunks continues the ramp; ``scheduler`` is stepped after every step.
@@ -148,7 +152,7 @@ def train(
     optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
 
     def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
-        beta = 0.2 + 0.8 * step / anneal if step < anneal else 1.0
+        beta = ANNEAL_START + (1 - ANNEAL_START) * step / anneal if step < anneal else 1.0
         loss, f = free_energy_loss(net, batch, mixtures, beta=beta, anchored=anchored)
         return loss, {"free_energy": f.mean().item(), "error": standard_error(f).item()}
 

@@ -71,6 +71,9 @@ class NoiseContrastive(nn.Module):
     >>> nce = NoiseContrastive(IndependentBernoulli.from_data(data), k=5)
     >>> nce(BoltzmannMachine(2), data).shape
     torch.Size([])
+
+    After a call, ``last_terms`` holds minus the data rows' log-sigmoids and minus ``k`` times the noise
+    samples' (detached): the loss is the sum of their means, so its standard error follows from them.
     """
 
     def __init__(self, noise: object, k: int = 1) -> None:
@@ -83,6 +86,7 @@ class NoiseContrastive(nn.Module):
             self.noise = noise
         self.k = check_int("k", k, minimum=1)
         self.c = nn.Parameter(torch.zeros(()))
+        self.last_terms: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def _apply(self, fn, *args, **kwargs):  # .to(), .double(), .cuda(): move a model noise along
         super()._apply(fn, *args, **kwargs)
@@ -129,6 +133,7 @@ class NoiseContrastive(nn.Module):
                 f"got event_shape {tuple(noise_event)}"
             )
         noise = self.noise.sample((self.k * batch.shape[0],)).to(batch.dtype)
-        data_term = nn.functional.logsigmoid(self.logit(model, batch)).mean()
-        noise_term = nn.functional.logsigmoid(-self.logit(model, noise)).mean()
-        return -(data_term + self.k * noise_term)
+        data_terms = nn.functional.logsigmoid(self.logit(model, batch))
+        noise_terms = nn.functional.logsigmoid(-self.logit(model, noise))
+        self.last_terms = (-data_terms.detach(), -self.k * noise_terms.detach())  # the loss: the sum of their means
+        return -(data_terms.mean() + self.k * noise_terms.mean())

@@ -49,6 +49,9 @@ class GibbsLikelihood:
         sweeps: :math:`k`, Gibbs sweeps per step.
         chains: number of chains for ``"fresh"`` and ``"persistent"``.
 
+    After a call, ``last_terms`` holds the per-row energies of the batch and minus those of the
+    negatives (detached): the loss is the sum of their means, so its standard error follows from them.
+
     >>> from ardemo import BoltzmannMachine
     >>> objective = GibbsLikelihood("persistent", sweeps=1, chains=10)
     >>> objective(BoltzmannMachine(3), torch.ones(4, 3)).shape, objective.state.shape
@@ -62,6 +65,7 @@ class GibbsLikelihood:
         self.sweeps = check_int("sweeps", sweeps, minimum=1)
         self.chains = check_int("chains", chains, minimum=1)
         self.state: torch.Tensor | None = None
+        self.last_terms: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def __repr__(self) -> str:
         return f"GibbsLikelihood(init={self.init!r}, sweeps={self.sweeps}, chains={self.chains})"
@@ -88,7 +92,9 @@ class GibbsLikelihood:
         batch = model.check_event("batch", batch)
         negatives = model.gibbs(self.start(model, batch), self.sweeps)
         self.state = negatives
-        return model.energy(batch).mean() - model.energy(negatives).mean()
+        positive, negative = model.energy(batch), model.energy(negatives)
+        self.last_terms = (positive.detach(), -negative.detach())  # the loss is the sum of their means
+        return positive.mean() - negative.mean()
 
 
 def contrastive_divergence_loss(

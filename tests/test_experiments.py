@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 import sys
@@ -23,6 +24,9 @@ from ardemo.experiments import (
     run_experiment,
 )
 from ardemo.experiments import pixelgnn as pixelgnn_experiment
+from ardemo.experiments import results as R
+from ardemo.experiments.replay import ALPHA, DF, critical_sigmas, record_portable_replay, replay_many
+from ardemo.experiments.replay import mode_here as replay_mode_here
 from ardemo.learning.free_energy import estimate_free_energy
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -97,6 +101,9 @@ def test_the_recorded_command_makes_the_same_file(tiny_file, tmp_path):
     assert main(["run", *args, "--device", "cpu", "--no-progress", "--checkpoint-dir", str(tmp_path / "ck")]) == 0
     again = read(tmp_path / "again.json")
     assert again["log"] == record["log"] and again["final"] == record["final"]
+    portable = again["replay"]["portable"]  # a finished run adds its first steps with portable kernels
+    assert portable["made"]["anchor"].startswith("before this record")
+    assert "exactly" in portable["made"]["anchor"] and portable["signature"] == R.portable_signature()
 
 
 def test_a_resumed_run_ends_with_the_metrics_of_an_uninterrupted_one(tiny_file, tmp_path):
@@ -113,7 +120,7 @@ def test_a_resumed_run_ends_with_the_metrics_of_an_uninterrupted_one(tiny_file, 
 
 def test_replay_agrees_with_a_cpu_file_and_fails_when_the_code_changes(tiny_file, monkeypatch):
     report = replay(tiny_file)
-    assert report.exact and report.points == 2 and report.max_relative < 1e-6
+    assert report.mode == "exact" and report.points == 2 and report.max_relative < 1e-6
     monkeypatch.setattr(pixelgnn_experiment, "FINAL_LR_FRACTION", 1 / 10)  # a default in the code, not a setting
     with pytest.raises(ReplayMismatch) as failure:
         replay(tiny_file)
@@ -135,13 +142,153 @@ def test_replay_of_another_device_compares_in_standard_errors(tiny_file, tmp_pat
         replay(far)
 
 
+def test_a_results_file_records_the_processor_that_made_it(tiny_file):
+    made = read(tiny_file)["provenance"]["processor"]
+    here = R.processor()
+    assert R.same_processor(made, here) and made["aten_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert not R.same_processor(made, {**here, "aten_capability": "DEFAULT"})
+    assert not R.same_processor(made, {**here, "vector_isa": "avx2"}) and not R.same_processor(made, None)
+
+
+def _portable_copy(tiny_file: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "tiny-portable.json"
+    copy.write_text(tiny_file.read_text())
+    record_portable_replay([copy])
+    return copy
+
+
+OTHER_PROCESSOR = {"ATEN_CPU_CAPABILITY": "default"}  # another processor's kernels, as far as rounding goes
+
+
+def _python(code: str, env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, env={**os.environ, **env}
+    )
+
+
+def test_a_portable_record_is_made_with_portable_kernels_and_anchored(tiny_file, tmp_path):
+    copy = _portable_copy(tiny_file, tmp_path)
+    portable = read(copy)["replay"]["portable"]
+    assert portable["signature"] == R.portable_signature() and portable["env"] == R.PORTABLE_ENV
+    assert portable["log"]["steps"] == [10, 20] and set(portable["log"]["metrics"]) == {"free_energy", "error"}
+    assert "exactly" in portable["made"]["anchor"]  # the file replayed exactly here before the record was made
+    assert read(copy)["log"] == read(tiny_file)["log"]  # nothing else in the file changed
+    assert replay_mode_here(read(copy)) == "exact"  # on the processor that made it, still the first way
+
+
+CHANGES = {
+    "unchanged": "",
+    "FINAL_LR_FRACTION": "import ardemo.experiments.pixelgnn as m; m.FINAL_LR_FRACTION = 1 / 10",
+    "ANNEAL_START": "import ardemo.learning.free_energy as m; m.ANNEAL_START = 0.25",
+}
+
+
+def test_on_another_processor_the_replay_is_exact_and_still_sees_a_changed_code(tiny_file, tmp_path):
+    """With another processor's kernels (ATen's default ones here), a file made on this processor is
+    replayed with the portable kernels and compared to rounding: it agrees as it is, and fails for a
+    changed code default (the learning-rate floor, the annealing start) and for an edited file."""
+    copy = _portable_copy(tiny_file, tmp_path)
+    edited, edited_portable = tmp_path / "edited.json", tmp_path / "edited-portable.json"
+    record = json.loads(copy.read_text())
+    record["log"]["metrics"]["free_energy"][-1] += 0.001  # a value after the replayed steps
+    edited.write_text(json.dumps(record))
+    record = json.loads(copy.read_text())
+    record["replay"]["portable"]["log"]["metrics"]["free_energy"][1] *= 1.001
+    edited_portable.write_text(json.dumps(record))
+    outcome = {}
+    for name, change in CHANGES.items():
+        code = (
+            f"{change}\nfrom ardemo.experiments import replay, ReplayMismatch\n"
+            f"try:\n    print('agrees', replay({str(copy)!r}).mode)\n"
+            f"except ReplayMismatch as e:\n    print('differs', str(e).splitlines()[0])"
+        )
+        done = _python(code, {**OTHER_PROCESSOR, **R.PORTABLE_ENV})  # the child runs the portable kernels itself
+        assert done.returncode == 0, done.stderr[-2000:]
+        outcome[name] = done.stdout.strip()
+    assert outcome["unchanged"] == "agrees portable"
+    for name in ("FINAL_LR_FRACTION", "ANNEAL_START"):
+        assert outcome[name].startswith("differs") and "with portable kernels" in outcome[name], outcome[name]
+    # with another processor's kernels only, the replay starts the portable kernels in a child process
+    done = subprocess.run(
+        [sys.executable, "-m", "ardemo.experiments", "replay", str(copy), str(edited), str(edited_portable)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **OTHER_PROCESSOR},
+    )
+    assert done.returncode == 1
+    assert "exactly, with portable kernels" in done.stdout and str(copy) in done.stdout
+    assert f"{edited}: its metrics (log, final or per-item values) were changed" in done.stderr
+    assert f"{edited_portable}: the replay differs from the file at step 20" in done.stderr
+
+
+def test_in_standard_errors_a_replay_needs_a_standard_error_for_every_metric(tiny_file, tmp_path):
+    record = json.loads(tiny_file.read_text())
+    record["provenance"]["device_type"] = "cuda"
+    record["log"]["metrics"]["error"] = [None] * len(record["log"]["steps"])  # a file made before the column
+    old = tmp_path / "old.json"
+    old.write_text(json.dumps(record))
+    report = replay(old)  # the replay's own standard error stands in for the file's
+    assert report.mode == "statistical" and report.limit == pytest.approx(critical_sigmas(2 * report.points))
+    record["replay"]["metrics"] = {"loss": None}  # a metric with no standard error anywhere
+    old.write_text(json.dumps(record))
+    with pytest.raises(ReplayMismatch, match="no per-step standard error"):
+        replay(old)
+
+
+def test_in_standard_errors_values_all_on_one_side_fail_together(tiny_file, tmp_path):
+    record = json.loads(tiny_file.read_text())
+    record["provenance"]["device_type"] = "cuda"
+    values, errors = record["log"]["metrics"]["free_energy"], record["log"]["metrics"]["error"]
+    z = 0.9 * critical_sigmas(2 * 2)  # two values, each within its limit; their standardised sum is not
+    assert 2 * z / 2**0.5 > critical_sigmas(2)
+    record["log"]["metrics"]["free_energy"] = [v + z * e * 2**0.5 for v, e in zip(values, errors)]
+    biased = tmp_path / "biased.json"
+    biased.write_text(json.dumps(record))
+    with pytest.raises(ReplayMismatch, match="on one side"):
+        replay(biased)
+
+
+def test_the_false_failure_rate_of_a_replay_in_standard_errors_is_below_alpha():
+    from scipy.stats import t
+
+    for n in (1, 3, 10, 40):  # each of n values, and their sum, at a Student-t level of ALPHA / 4 (n values each)
+        assert 2 * n * t.sf(critical_sigmas(2 * n), DF) + 2 * t.sf(critical_sigmas(2), DF) <= ALPHA * 1.0000001
+
+
 RESULTS = sorted(p for p in (ROOT / "book" / "data").glob("*.json") if ardemo.experiments.results.is_results_file(p))
 
 
+@pytest.fixture(scope="module")
+def replayed_here() -> dict[Path, object]:
+    """Every committed file replayed on this processor (those compared with portable kernels in one child)."""
+    return dict(zip(RESULTS, replay_many(RESULTS)))
+
+
 @pytest.mark.parametrize("path", RESULTS, ids=[p.name for p in RESULTS])
-def test_every_committed_results_file_replays(path):
+def test_every_committed_results_file_replays(path, replayed_here):
     """The committed results still follow from the code: the first steps, re-run on this CPU, agree."""
-    replay(path)
+    record = read(path)
+    assert "portable" in record["replay"], f"{path.name}: no portable record (replay --record-portable)"
+    outcome = replayed_here[path]
+    if isinstance(outcome, Exception):
+        raise outcome
+    assert outcome.exact and outcome.mode == replay_mode_here(record)
+
+
+def test_every_committed_results_file_replays_with_another_processors_kernels():
+    """The same on another processor (ATen's default kernels stand in for one), in one child process:
+    every file is compared with portable kernels, exactly."""
+    done = subprocess.run(
+        [sys.executable, "-m", "ardemo.experiments", "replay", *map(str, RESULTS)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, **OTHER_PROCESSOR},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [line for line in done.stdout.splitlines() if "logged values agree" in line]
+    assert len(lines) == len(RESULTS) and all("exactly, with portable kernels" in line for line in lines)
 
 
 def test_bad_inputs_are_refused_before_training_and_overwrite_nothing(tmp_path, capsys):
@@ -240,6 +387,7 @@ def test_a_dirty_tree_is_refused_unless_allowed(tmp_path):
         "--device",
         "cpu",
         "--no-progress",
+        "--no-portable",
         "--out",
         "r.json",
     ]
@@ -295,6 +443,7 @@ def test_yes_or_no_settings_read_true_and_false(text, value, tmp_path, capsys):
                 str(out),
                 "--allow-dirty",
                 "--no-progress",
+                "--no-portable",
                 "--checkpoint-dir",
                 str(tmp_path / "ck"),
             ]

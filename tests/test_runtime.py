@@ -62,3 +62,26 @@ def test_seed_offset_moves_every_seed_to_another_stream(monkeypatch):
         monkeypatch.setenv("ARDEMO_SEED_OFFSET", bad)
         with pytest.raises(ValueError, match="ARDEMO_SEED_OFFSET: expected an integer >= 0"):
             ardemo.seed_all(0)
+
+
+def test_one_thread_by_default_and_the_variable_overrides(monkeypatch):
+    """The thread policy: one intra-op thread per process (a chapter beside another torch process keeps
+    its time), unless ARDEMO_THREADS says otherwise; seed_all and device apply it."""
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.delenv("ARDEMO_THREADS", raising=False)
+        torch.set_num_threads(2)
+        ardemo.seed_all(0)
+        assert ardemo.threads() == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv("ARDEMO_THREADS", "2")
+        ardemo.device()
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("value", ["0", "two", "-1", "1.5"])
+def test_a_bad_thread_count_is_named(monkeypatch, value):
+    monkeypatch.setenv("ARDEMO_THREADS", value)
+    with pytest.raises(ValueError, match="ARDEMO_THREADS: expected an integer >= 1"):
+        ardemo.seed_all(0)

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import math
 import shlex
 import sys
 import time
@@ -26,14 +25,10 @@ import torch
 
 from ..core.runtime import device as default_device
 from . import results as R
-from .registry import REGISTRY, Experiment, Outcome, Run, finite, parameters_to_json
+from .registry import REGISTRY, Experiment, Outcome, Run, field_types, finite, make_settings, parameters_to_json
+from .replay import ReplayMismatch, record_exact_replay, record_portable_replay, replay, replay_many, run_prefix
 
 DEFAULT_CHECKPOINTS = Path("build") / "experiments"
-
-
-def _field_types(settings: type) -> dict[str, Any]:
-    hints = typing.get_type_hints(settings)
-    return {f.name: hints[f.name] for f in dataclasses.fields(settings)}
 
 
 def _parser_for(experiment: Experiment) -> argparse.ArgumentParser:
@@ -44,7 +39,7 @@ def _parser_for(experiment: Experiment) -> argparse.ArgumentParser:
     )
     group = parser.add_argument_group("settings (all recorded in the results file)")
     defaults = experiment.defaults()
-    for name, kind in _field_types(experiment.settings).items():
+    for name, kind in field_types(experiment.settings).items():
         flag = "--" + name.replace("_", "-")
         default = getattr(defaults, name)
         if typing.get_origin(kind) is tuple:
@@ -65,6 +60,12 @@ def _parser_for(experiment: Experiment) -> argparse.ArgumentParser:
     )
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0, help="minutes between checkpoints")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
+    parser.add_argument(
+        "--no-portable",
+        action="store_true",
+        help="do not add the first steps with portable kernels (replay.portable) when the run ends; replays on "
+        "other processors then compare in standard errors",
+    )
     return parser
 
 
@@ -75,36 +76,6 @@ def _parse_bool(text: str) -> bool:
     if value is None:
         raise argparse.ArgumentTypeError(f"expected True or False, got {text!r}")
     return value
-
-
-def make_settings(experiment: Experiment, values: dict[str, Any]) -> Any:
-    """The experiment's settings from ``values`` (names as in its dataclass), type-checked: an unknown
-    name, a value of the wrong type or out of range is a ``ValueError`` naming it."""
-    types = _field_types(experiment.settings)
-    unknown = sorted(set(values) - set(types))
-    if unknown:
-        raise ValueError(f"settings: {experiment.name} has no setting {unknown}; its settings: {sorted(types)}")
-    clean = {}
-    for name, value in values.items():
-        kind = types[name]
-        if typing.get_origin(kind) is tuple:
-            inner = typing.get_args(kind)[0]
-            if not isinstance(value, (list, tuple)) or not all(_is(inner, v) for v in value):
-                raise ValueError(f"{name}: expected a list of {inner.__name__}, got {value!r}")
-            clean[name] = tuple(inner(v) for v in value)
-        else:
-            if not _is(kind, value):
-                raise ValueError(f"{name}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
-            clean[name] = kind(value)
-    return experiment.settings(**clean)
-
-
-def _is(kind: type, value: Any) -> bool:
-    if isinstance(value, bool):
-        return kind is bool
-    if kind is float:
-        return isinstance(value, (int, float)) and math.isfinite(value)
-    return isinstance(value, kind)
 
 
 def command_for(experiment: Experiment, settings: Any, out: Path) -> str:
@@ -247,7 +218,16 @@ def _cmd_run(argv: list[str]) -> int:
     args = vars(_parser_for(experiment).parse_args(argv[1:]))
     options = {
         k: args.pop(k)
-        for k in ("device", "out", "resume", "allow_dirty", "checkpoint_dir", "checkpoint_minutes", "no_progress")
+        for k in (
+            "device",
+            "out",
+            "resume",
+            "allow_dirty",
+            "checkpoint_dir",
+            "checkpoint_minutes",
+            "no_progress",
+            "no_portable",
+        )
     }
     try:
         record = run_experiment(
@@ -273,9 +253,7 @@ def _cmd_run(argv: list[str]) -> int:
         f"{name}: {final}\n{record['provenance']['wall_seconds']} s, "
         f"{record['provenance']['steps_per_second']} steps/s on {record['provenance']['device']}\nwrote {options['out']}"
     )
-    if record["provenance"]["device_type"] == "cpu" and record["final"]:  # a finished run: its portable record
-        from .replay import ReplayMismatch, record_portable_replay
-
+    if not options["no_portable"] and record["final"]:  # a finished run: its first steps with portable kernels
         try:
             record_portable_replay([Path(options["out"])])
             print(f"added its first steps with portable kernels (replay.portable) to {options['out']}")
@@ -285,7 +263,6 @@ def _cmd_run(argv: list[str]) -> int:
 
 
 def _cmd_replay(argv: list[str]) -> int:
-    from .replay import ReplayMismatch, record_exact_replay, record_portable_replay, replay
 
     parser = argparse.ArgumentParser(
         prog="python -m ardemo.experiments replay",
@@ -318,20 +295,27 @@ def _cmd_replay(argv: list[str]) -> int:
         for path, report in zip(opts.files, reports):
             print(f"{path}: {report}; portable record written")
         return 0
-    for path in opts.files:
-        try:
-            report = record_exact_replay(path) if opts.record_exact else replay(path, mode=opts.mode)
-            print(f"{path}: {report}")
-        except (ReplayMismatch, ValueError, FileNotFoundError) as error:
-            print(f"error: {error}", file=sys.stderr)
+    if opts.record_exact or opts.mode:
+        outcomes = []
+        for path in opts.files:
+            try:
+                outcomes.append(record_exact_replay(path) if opts.record_exact else replay(path, mode=opts.mode))
+            except (ReplayMismatch, ValueError, FileNotFoundError) as error:
+                outcomes.append(error)
+    else:
+        outcomes = replay_many(opts.files)
+    for path, outcome in zip(opts.files, outcomes):
+        if isinstance(outcome, Exception):
+            print(f"error: {outcome}", file=sys.stderr)
             status = 1
+        else:
+            print(f"{path}: {outcome}")
     return status
 
 
 def _cmd_portable_prefix(argv: list[str]) -> int:
     """Internal: read ``[[file, steps], ...]`` as JSON on stdin, print the replays' logs as JSON (run with
     the portable kernels, which the parent process started this one with)."""
-    from .replay import run_prefix
 
     if argv:
         print("usage: python -m ardemo.experiments portable-prefix < [[FILE, STEPS], ...]", file=sys.stderr)

@@ -25,7 +25,7 @@ from ..lattices.lattice import FlatLattice, TreeLattice
 from ..learning.free_energy import estimate_free_energy, train
 from ..learning.training import History
 from ..models.pixelgnn import PixelGNN
-from .registry import Outcome, Run, register
+from .registry import Outcome, Run, make_settings, register
 
 FINAL_LR_FRACTION = 1 / 20
 """The cosine schedule decays the learning rate from ``lr`` to ``lr * FINAL_LR_FRACTION``."""
@@ -171,7 +171,6 @@ def _four_by_four(s: PixelGNN4x4) -> PixelGNN:
 def trained_4x4(record: dict) -> PixelGNN:
     """The trained model of a ``pixelgnn-4x4`` results file (read with :func:`~ardemo.experiments.results.read`),
     rebuilt from its settings and stored parameters, on the CPU."""
-    from .cli import make_settings
     from .registry import REGISTRY, parameters_from_json
 
     if not isinstance(record, dict) or record.get("experiment") != "pixelgnn-4x4" or "parameters" not in record:

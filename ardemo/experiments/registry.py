@@ -14,6 +14,7 @@ import math
 import os
 import random
 import time
+import typing
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -274,3 +275,39 @@ def finite(value: float) -> float | None:
     (1.5, None)
     """
     return value if math.isfinite(value) else None
+
+
+def field_types(settings: type) -> dict[str, Any]:
+    """The type of each field of a settings dataclass, by name."""
+    hints = typing.get_type_hints(settings)
+    return {f.name: hints[f.name] for f in dataclasses.fields(settings)}
+
+
+def make_settings(experiment: Experiment, values: dict[str, Any]) -> Any:
+    """The experiment's settings from ``values`` (names as in its dataclass), type-checked: an unknown
+    name, a value of the wrong type or out of range is a ``ValueError`` naming it."""
+    types = field_types(experiment.settings)
+    unknown = sorted(set(values) - set(types))
+    if unknown:
+        raise ValueError(f"settings: {experiment.name} has no setting {unknown}; its settings: {sorted(types)}")
+    clean = {}
+    for name, value in values.items():
+        kind = types[name]
+        if typing.get_origin(kind) is tuple:
+            inner = typing.get_args(kind)[0]
+            if not isinstance(value, (list, tuple)) or not all(_is(inner, v) for v in value):
+                raise ValueError(f"{name}: expected a list of {inner.__name__}, got {value!r}")
+            clean[name] = tuple(inner(v) for v in value)
+        else:
+            if not _is(kind, value):
+                raise ValueError(f"{name}: expected {kind.__name__}, got {type(value).__name__} {value!r}")
+            clean[name] = kind(value)
+    return experiment.settings(**clean)
+
+
+def _is(kind: type, value: Any) -> bool:
+    if isinstance(value, bool):
+        return kind is bool
+    if kind is float:
+        return isinstance(value, (int, float)) and math.isfinite(value)
+    return isinstance(value, kind)

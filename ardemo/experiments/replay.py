@@ -29,6 +29,7 @@ A mismatch names the file and the command that regenerates it.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -41,7 +42,7 @@ from typing import Any
 
 from ..core.runtime import ENV_THREADS
 from . import results as R
-from .registry import REGISTRY, Run
+from .registry import REGISTRY, Run, make_settings
 
 RTOL, ATOL = 1e-5, 1e-6  # exact ways: rounding only
 ALPHA = 1e-4  # in standard errors: the chance that a correct replay fails, per file
@@ -125,8 +126,6 @@ def run_prefix(path: Path, steps: int | None = None) -> dict:
     the file's settings and thread count; returns the replay's log (``{"steps", "metrics"}``)."""
     import torch
 
-    from .cli import make_settings
-
     record, experiment = _read(path)
     settings = make_settings(experiment, record["settings"])
     steps = record["replay"].get("steps") if steps is None else steps
@@ -179,6 +178,7 @@ def replay(path: Path, steps: int | None = None, mode: str | None = None, exact:
     mode = mode_here(record) if mode is None else mode
     if mode not in MODES:
         raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
+    check_metrics_digest(path, record)
     if mode == "portable":
         portable = record["replay"].get("portable")
         if not isinstance(portable, dict) or "log" not in portable:
@@ -188,6 +188,60 @@ def replay(path: Path, steps: int | None = None, mode: str | None = None, exact:
         return _compare(path, record, portable["log"], now, n, mode)
     n = record["replay"].get("steps") if steps is None else steps
     return _compare(path, record, record["log"], run_prefix(path, n), n, mode)
+
+
+def replay_many(paths: list[Path]) -> list[ReplayReport | Exception]:
+    """:func:`replay` of each file, the ones compared with portable kernels in one child process; each
+    entry is the report or the error (:class:`ReplayMismatch`, ``ValueError``, ``FileNotFoundError``)."""
+    out: list[ReplayReport | Exception | None] = [None] * len(paths)
+    portable = []
+    for k, path in enumerate(map(Path, paths)):
+        try:
+            record, _ = _read(path)
+            if mode_here(record) == "portable" and not R.in_portable_mode():
+                check_metrics_digest(path, record)
+                portable.append((k, path, record))
+            else:
+                out[k] = replay(path)
+        except (ReplayMismatch, ValueError, FileNotFoundError) as error:
+            out[k] = error
+    if portable:
+        try:
+            logs = portable_prefixes(
+                [p for _, p, _ in portable], [r["replay"]["portable"]["steps"] for *_, r in portable]
+            )
+        except ReplayMismatch as error:
+            logs = [error] * len(portable)
+        for (k, path, record), now in zip(portable, logs):
+            if isinstance(now, Exception):
+                out[k] = now
+                continue
+            spec = record["replay"]["portable"]
+            try:
+                out[k] = _compare(path, record, spec["log"], now, spec["steps"], "portable")
+            except ReplayMismatch as error:
+                out[k] = error
+    return out  # type: ignore[return-value]
+
+
+def metrics_digest(record: dict) -> str:
+    """SHA-256 of a results file's logged and final metrics (and per-item values), as JSON."""
+    content = {k: record.get(k) for k in ("log", "final", "per_item")}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def check_metrics_digest(path: Path, record: dict) -> None:
+    """A file whose metrics changed after its portable record was made fails (:class:`ReplayMismatch`)."""
+    portable = record["replay"].get("portable")
+    if (
+        isinstance(portable, dict)
+        and "metrics_sha256" in portable
+        and portable["metrics_sha256"] != metrics_digest(record)
+    ):
+        raise ReplayMismatch(
+            f"{path}: its metrics (log, final or per-item values) were changed after the file was replayed and "
+            f"given its portable record; regenerate the file with:\n    {record['command']}"
+        )
 
 
 def _compare(path: Path, record: dict, logged: dict, now: dict, steps: int, mode: str) -> ReplayReport:
@@ -281,6 +335,7 @@ def record_portable_replay(paths: list[Path]) -> list[ReplayReport]:
             "env": R.PORTABLE_ENV,
             "steps": record["replay"]["steps"],
             "log": {"steps": log["steps"], "metrics": {k: v for k, v in log["metrics"].items() if k in keep}},
+            "metrics_sha256": metrics_digest(record),
             "made": {
                 "commit": commit,
                 "dirty": dirty,

@@ -80,7 +80,11 @@ def threads() -> int:
 
 def use_threads() -> int:
     """Apply the thread policy (:func:`threads`) to torch's intra-op pool; returns the count.
-    :func:`seed_all` and :func:`device`, which every chapter calls first, apply it."""
+    :func:`seed_all` and :func:`device`, which every chapter calls first, apply it.
+
+    >>> use_threads() == torch.get_num_threads() == threads()
+    True
+    """
     n = threads()
     if torch.get_num_threads() != n:
         torch.set_num_threads(n)

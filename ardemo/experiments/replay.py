@@ -318,13 +318,13 @@ def record_portable_replay(paths: list[Path]) -> list[ReplayReport]:
     steps are run with the portable kernels and their logged metrics stored, with the portable signature
     and the commit (written atomically). A file that does not replay is left as it is."""
     paths = [Path(p) for p in paths]
+    commit, dirty = R.git_commit()  # the code that makes the record, as it is now
     anchors = []
     for path in paths:
         record, _ = _read(path)
         mode = mode_here(record)
         anchors.append(replay(path, mode="exact" if mode == "exact" else "statistical"))
     logs = portable_prefixes(paths)
-    commit, dirty = R.git_commit()
     for path, anchor, log in zip(paths, anchors, logs):
         record = R.read(path)
         metrics = record["replay"].get("metrics", {})

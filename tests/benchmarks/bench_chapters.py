@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import subprocess
 import sys
 import time
@@ -41,7 +42,7 @@ while True:
 
 
 def chapters() -> list[Path]:
-    return sorted(p for p in BOOK.glob("*.md") if "kernelspec:" in p.read_text().split("---")[1])
+    return sorted(p for p in BOOK.glob("*.md") if re.search(r"^kernelspec:", p.read_text(), re.MULTILINE))
 
 
 def execute(chapter: Path) -> float:

@@ -25,7 +25,7 @@ from ardemo.experiments import (
 )
 from ardemo.experiments import pixelgnn as pixelgnn_experiment
 from ardemo.experiments import results as R
-from ardemo.experiments.replay import ALPHA, DF, critical_sigmas, record_portable_replay, replay_many
+from ardemo.experiments.replay import ALPHA, DF, critical_sigmas, record_portable_replay
 from ardemo.experiments.replay import mode_here as replay_mode_here
 from ardemo.learning.free_energy import estimate_free_energy
 
@@ -254,41 +254,6 @@ def test_the_false_failure_rate_of_a_replay_in_standard_errors_is_below_alpha():
 
     for n in (1, 3, 10, 40):  # each of n values, and their sum, at a Student-t level of ALPHA / 4 (n values each)
         assert 2 * n * t.sf(critical_sigmas(2 * n), DF) + 2 * t.sf(critical_sigmas(2), DF) <= ALPHA * 1.0000001
-
-
-RESULTS = sorted(p for p in (ROOT / "book" / "data").glob("*.json") if ardemo.experiments.results.is_results_file(p))
-
-
-@pytest.fixture(scope="module")
-def replayed_here() -> dict[Path, object]:
-    """Every committed file replayed on this processor (those compared with portable kernels in one child)."""
-    return dict(zip(RESULTS, replay_many(RESULTS)))
-
-
-@pytest.mark.parametrize("path", RESULTS, ids=[p.name for p in RESULTS])
-def test_every_committed_results_file_replays(path, replayed_here):
-    """The committed results still follow from the code: the first steps, re-run on this CPU, agree."""
-    record = read(path)
-    assert "portable" in record["replay"], f"{path.name}: no portable record (replay --record-portable)"
-    outcome = replayed_here[path]
-    if isinstance(outcome, Exception):
-        raise outcome
-    assert outcome.exact and outcome.mode == replay_mode_here(record)
-
-
-def test_every_committed_results_file_replays_with_another_processors_kernels():
-    """The same on another processor (ATen's default kernels stand in for one), in one child process:
-    every file is compared with portable kernels, exactly."""
-    done = subprocess.run(
-        [sys.executable, "-m", "ardemo.experiments", "replay", *map(str, RESULTS)],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={**os.environ, **OTHER_PROCESSOR},
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    lines = [line for line in done.stdout.splitlines() if "logged values agree" in line]
-    assert len(lines) == len(RESULTS) and all("exactly, with portable kernels" in line for line in lines)
 
 
 def test_bad_inputs_are_refused_before_training_and_overwrite_nothing(tmp_path, capsys):

@@ -23,7 +23,7 @@ import torch
 FORMAT = "ardemo-results/1"
 ENV_RESULTS_DIR = "ARDEMO_RESULTS_DIR"
 PACKAGED_RESULTS = Path(__file__).resolve().parents[2] / "book" / "data"
-"""The results files beside the package: ``book/data`` of the checkout an editable install points at."""
+"""The results files beside the package, in ``book/data`` of the checkout an editable install points at."""
 REQUIRED = ("format", "experiment", "settings", "command", "data", "provenance", "log", "final")
 
 
@@ -196,8 +196,8 @@ PORTABLE_ENV = {
     "MKL_NUM_THREADS": "1",
     "ARDEMO_THREADS": "1",
 }
-"""Kernels whose rounding does not depend on the x86-64 processor: ATen's scalar (``default``) kernels, MKL in
-its conditional-numerical-reproducibility mode ``COMPATIBLE``, one thread."""
+"""Kernels whose rounding does not depend on the x86-64 processor (ATen's scalar ``default`` kernels, MKL in
+its conditional-numerical-reproducibility mode ``COMPATIBLE``, one thread)."""
 
 
 def portable_signature() -> dict[str, Any]:

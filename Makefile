@@ -23,11 +23,12 @@ ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   endif
 endif
 
-.PHONY: help install book test unit lint format nbval streams notebooks exercises grade lab bench experiments check-pages clean
+.PHONY: help install book test test-grading unit lint format nbval streams notebooks exercises grade lab bench experiments check-pages clean
 
 help:
 	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
 	@echo "make test       ruff, unit tests and docstring examples, then every notebook under nbval"
+	@echo "make test-grading  the nbgrader grading tests, end to end (CI runs them after make test)"
 	@echo "make lint       ruff check + ruff format --check;  make format: fix what ruff can"
 	@echo "make streams    every notebook under nbval on other random streams (STREAM_OFFSETS, default 1..5)"
 	@echo "make notebooks  plain .ipynb copies of the chapters in $(NB_DIR)/"
@@ -85,7 +86,11 @@ notebooks: $(NOTEBOOKS)
 unit: $(STAMP) $(GRADE_STAMP)
 	$(VENV)/bin/ruff check ardemo tests
 	$(VENV)/bin/ruff format --check ardemo tests
-	$(PY) -m pytest -n $(TEST_PROCESSES) --durations=15
+	$(PY) -m pytest -n $(TEST_PROCESSES) -m "not grading" --durations=15
+
+# nbgrader end to end (releases, autogrades a class of submissions: minutes); CI runs it after make test
+test-grading: $(GRADE_STAMP)
+	$(PY) -m pytest -n $(TEST_PROCESSES) -m grading
 
 nbval: $(STAMP) $(NOTEBOOKS)
 	PYTHONPATH=tests $(PY) -m pytest -n $(TEST_PROCESSES) --dist loadscope -p notebook_timing --nbval-lax --nbval-current-env \

@@ -13,3 +13,8 @@ def _seed():
 @pytest.fixture
 def dev() -> torch.device:
     return ardemo.device()
+
+
+def pytest_collection_modifyitems(session, config, items):
+    """The long replays of the committed results files first, so that ``pytest -n 2`` does not end on them."""
+    items.sort(key=lambda item: 0 if item.nodeid.startswith("tests/test_replays.py") else 1)

@@ -13,6 +13,8 @@ import pytest
 
 from ardemo.book import grading
 
+pytestmark = pytest.mark.grading  # nbgrader end to end: make test-grading
+
 BOOK = Path(__file__).resolve().parents[1] / "book"
 LAB = BOOK / "gaussian_rbm.md"
 TASKS = {"forward": 2.0, "p_x_given_z": 1.0, "p_z_given_x": 1.0, "model_samples": 3.0, "gibbs_chains": 3.0}

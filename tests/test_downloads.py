@@ -40,5 +40,5 @@ def test_a_downloaded_chapter_that_reads_results_files_runs_in_a_foreign_folder(
     ).execute()
     outputs = [o for cell in executed.cells if cell.cell_type == "code" for o in cell.get("outputs", [])]
     assert not [o for o in outputs if o.get("output_type") == "error"]
-    table = "".join(o.get("data", {}).get("text/markdown", "") for o in outputs)
+    table = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "results files" in table and "rebar-sbn-linear-nvil.json" in table

@@ -54,6 +54,21 @@ def device() -> torch.device:
     return dev
 
 
+def _env_int(name: str, default: int, minimum: int) -> int:
+    """The integer in the environment variable ``name`` (``default`` when unset or blank); a value that is
+    not an integer >= ``minimum`` is a ``ValueError`` naming the variable."""
+    text = os.environ.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {text!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name}: expected an integer >= {minimum}, got {value}")
+    return value
+
+
 def threads() -> int:
     """How many CPU threads the book's torch uses: ``$ARDEMO_THREADS`` when set (an integer >= 1), else
     ``DEFAULT_THREADS`` (1).
@@ -66,16 +81,7 @@ def threads() -> int:
     >>> threads() >= 1
     True
     """
-    text = os.environ.get(ENV_THREADS, "").strip()
-    if not text:
-        return DEFAULT_THREADS
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{ENV_THREADS}: expected an integer >= 1, got {text!r}") from None
-    if value < 1:
-        raise ValueError(f"{ENV_THREADS}: expected an integer >= 1, got {value}")
-    return value
+    return _env_int(ENV_THREADS, DEFAULT_THREADS, minimum=1)
 
 
 def use_threads() -> int:
@@ -97,16 +103,7 @@ def seed_offset() -> int:
     >>> seed_offset()
     0
     """
-    text = os.environ.get(ENV_SEED_OFFSET, "").strip()
-    if not text:
-        return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise ValueError(f"{ENV_SEED_OFFSET}: expected an integer >= 0, got {text!r}") from None
-    if value < 0:
-        raise ValueError(f"{ENV_SEED_OFFSET}: expected an integer >= 0, got {value}")
-    return value
+    return _env_int(ENV_SEED_OFFSET, 0, minimum=0)
 
 
 def seed_all(seed: int) -> None:

@@ -99,15 +99,26 @@ class ReplayReport:
 
 def mode_here(record: dict) -> str:
     """How a replay of ``record`` on this machine compares (see the module docstring)."""
-    prov, spec = record["provenance"], record["replay"]
-    here = R.processor()
-    made = [prov.get("processor")] if prov.get("device_type") == "cpu" else []
-    if any(R.same_processor(sig, here) for sig in [*made, *spec.get("exact_on", [])]):
+    if _replays_exactly_on(record, R.processor()):
         return "exact"
-    portable = spec.get("portable")
+    portable = record["replay"].get("portable")
     if isinstance(portable, dict) and portable.get("signature") == R.portable_signature():
         return "portable"
     return "statistical"
+
+
+def _replays_exactly_on(record: dict, signature: dict) -> bool:
+    """Whether ``record`` was made on, or was checked to replay exactly on, a processor like ``signature``."""
+    prov = record["provenance"]
+    made = [prov.get("processor")] if prov.get("device_type") == "cpu" else []
+    return any(R.same_processor(sig, signature) for sig in [*made, *record["replay"].get("exact_on", [])])
+
+
+def _portable_record(path: Path, record: dict) -> dict:
+    portable = record["replay"].get("portable")
+    if not isinstance(portable, dict) or "log" not in portable or "steps" not in portable:
+        raise ValueError(f"{path}: no replay.portable record to compare with portable kernels")
+    return portable
 
 
 def _read(path: Path) -> tuple[dict, Any]:
@@ -167,25 +178,19 @@ def portable_prefixes(paths: list[Path], steps: list[int | None] | None = None) 
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def replay(path: Path, steps: int | None = None, mode: str | None = None, exact: bool | None = None) -> ReplayReport:
+def replay(path: Path, steps: int | None = None, mode: str | None = None) -> ReplayReport:
     """Replay ``path`` (see the module docstring); raises :class:`ReplayMismatch` on a difference.
-    ``mode`` forces one way of comparing (default: :func:`mode_here`); ``exact=True`` / ``False`` is
-    ``mode="exact"`` / ``"statistical"``."""
+    ``mode`` forces one way of comparing (default: :func:`mode_here`)."""
     path = Path(path)
     record, _ = _read(path)
-    if mode is None and exact is not None:
-        mode = "exact" if exact else "statistical"
     mode = mode_here(record) if mode is None else mode
     if mode not in MODES:
         raise ValueError(f"mode: expected one of {MODES}, got {mode!r}")
     check_metrics_digest(path, record)
     if mode == "portable":
-        portable = record["replay"].get("portable")
-        if not isinstance(portable, dict) or "log" not in portable:
-            raise ValueError(f"{path}: no replay.portable record to compare with portable kernels")
-        n = portable.get("steps") if steps is None else steps
-        now = portable_prefixes([path], [n])[0]
-        return _compare(path, record, portable["log"], now, n, mode)
+        portable = _portable_record(path, record)
+        n = portable["steps"] if steps is None else steps
+        return _compare(path, record, portable["log"], portable_prefixes([path], [n])[0], n, mode)
     n = record["replay"].get("steps") if steps is None else steps
     return _compare(path, record, record["log"], run_prefix(path, n), n, mode)
 
@@ -200,24 +205,20 @@ def replay_many(paths: list[Path]) -> list[ReplayReport | Exception]:
             record, _ = _read(path)
             if mode_here(record) == "portable" and not R.in_portable_mode():
                 check_metrics_digest(path, record)
-                portable.append((k, path, record))
+                portable.append((k, path, record, _portable_record(path, record)))
             else:
                 out[k] = replay(path)
         except (ReplayMismatch, ValueError, FileNotFoundError) as error:
             out[k] = error
     if portable:
         try:
-            logs = portable_prefixes(
-                [p for _, p, _ in portable], [r["replay"]["portable"]["steps"] for *_, r in portable]
-            )
+            logs = portable_prefixes([p for _, p, *_ in portable], [spec["steps"] for *_, spec in portable])
         except ReplayMismatch as error:
             logs = [error] * len(portable)
-        for (k, path, record), now in zip(portable, logs):
-            if isinstance(now, Exception):
-                out[k] = now
-                continue
-            spec = record["replay"]["portable"]
+        for (k, path, record, spec), now in zip(portable, logs):
             try:
+                if isinstance(now, Exception):
+                    raise now
                 out[k] = _compare(path, record, spec["log"], now, spec["steps"], "portable")
             except ReplayMismatch as error:
                 out[k] = error
@@ -304,10 +305,8 @@ def record_exact_replay(path: Path) -> ReplayReport:
     report = replay(path, mode="exact")
     record = R.read(path)
     here = R.processor()
-    known = record["replay"].setdefault("exact_on", [])
-    made = [record["provenance"].get("processor")] if record["provenance"].get("device_type") == "cpu" else []
-    if not any(R.same_processor(sig, here) for sig in [*made, *known]):
-        known.append(here)
+    if not _replays_exactly_on(record, here):
+        record["replay"].setdefault("exact_on", []).append(here)
         R.write_atomically(Path(path), record)
     return report
 

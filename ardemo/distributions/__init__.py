@@ -2,7 +2,15 @@
 
 from .base import EnergyBasedModel, ProbabilisticModel, as_sample_shape
 from .bernoulli import IndependentBernoulli, bernoulli_log_prob, pairwise_bernoulli_log_prob
-from .relaxed import binary_concrete, conditional_logistic, coupled_uniform, logistic, logistic_noise, open_uniform
+from .relaxed import (
+    binary_concrete,
+    conditional_logistic,
+    coupled_uniform,
+    logistic,
+    logistic_noise,
+    muprop_relaxation,
+    open_uniform,
+)
 
 __all__ = [
     "EnergyBasedModel",
@@ -15,6 +23,7 @@ __all__ = [
     "coupled_uniform",
     "logistic",
     "logistic_noise",
+    "muprop_relaxation",
     "open_uniform",
     "pairwise_bernoulli_log_prob",
 ]

@@ -108,6 +108,32 @@ def _logistic(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     return logits + torch.log(u) - torch.log1p(-u)
 
 
+def muprop_relaxation(z: torch.Tensor, logits: torch.Tensor, temperature: float | torch.Tensor) -> torch.Tensor:
+    """The relaxation of REBAR's official code (Tucker et al. 2017, Section 3.2), in place of :math:`\\sigma(z/\\lambda)`:
+
+    .. math:: \\sigma_\\lambda^{\\mathrm{MP}}(z) = \\sigma\\Big(\\frac{z}{\\lambda} + \\frac{\\lambda}{\\lambda + 1}\\,\\ell\\Big),
+       \\qquad z = \\ell + \\ln\\tfrac{u}{1-u}.
+
+    Its threshold stays at :math:`z = 0` only in the limit :math:`\\lambda \\to 0`, where it becomes :math:`H(z)`;
+    the extra :math:`\\ell` term pulls the relaxed value towards the mean :math:`\\sigma(\\ell)`, as in MuProp's
+    expansion about the mean. ``temperature`` may be a tensor that carries a gradient.
+
+    >>> z, ell = torch.tensor([0.4]), torch.tensor([1.0])
+    >>> muprop_relaxation(z, ell, 0.5), torch.sigmoid(z / 0.5 + ell / 3)
+    (tensor([0.7565]), tensor([0.7565]))
+    """
+    z, logits = check_tensor("z", z), check_tensor("logits", logits)
+    check_same_shape("z", z, "logits", logits)
+    if not isinstance(temperature, torch.Tensor):
+        temperature = check_positive_float("temperature", temperature)
+    return _muprop_relaxation(z, logits, temperature)
+
+
+def _muprop_relaxation(z: torch.Tensor, logits: torch.Tensor, temperature: float | torch.Tensor) -> torch.Tensor:
+    """:func:`muprop_relaxation` without checks."""
+    return torch.sigmoid(z / temperature + logits * (temperature / (temperature + 1)))
+
+
 def coupled_uniform(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """The uniform :math:`v` of :math:`z \\mid b` that the same :math:`u` implies.
 

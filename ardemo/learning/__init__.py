@@ -4,6 +4,7 @@ variational free energies and teacher–student learning."""
 
 from . import estimators, free_energy, teacher_student
 from .elbo import ElboTrainer, LatentSample, train_sbn
+from .elbo_official import OfficialElboTrainer
 from .estimators import GradientEstimate
 from .nce import EmpiricalNegatives, NoiseContrastive
 from .negative_phase import ExactLikelihood, GibbsLikelihood, contrastive_divergence_loss
@@ -18,6 +19,7 @@ __all__ = [
     "History",
     "LatentSample",
     "NoiseContrastive",
+    "OfficialElboTrainer",
     "contrastive_divergence_loss",
     "estimators",
     "fit",

@@ -123,7 +123,7 @@ def test_variance_gradient_matches_finite_differences(estimator):
     surrogate.backward()
     probes = [trainer.log_temperature, trainer.eta_logits[0], trainer.eta_logits[-1], trainer.baselines[0][0].bias]
     if estimator == "relax":
-        probes.append(trainer.controls[0][2].weight)
+        probes += [trainer.controls[0][-1].weight, trainer.controls[0][0].weight]
     for p in probes:
         index = (0,) * p.dim()
         analytic = float(p.grad[index])

@@ -26,10 +26,14 @@ passes (the tests check this estimate against the enumerated gradient). The reco
 fed :math:`2x - 1` (the released code feeds :math:`x - \\bar x`) and the output bias starts at the
 pixel means' logits (there a fixed offset): the same functions, parameterised differently.
 
-RELAX (Grathwohl et al. 2018) is REBAR with the control :math:`c(z) = \\eta f(\\sigma_\\lambda(z)) + r_\\rho(z)`:
-:math:`r_\\rho`, per layer, is a tanh layer of ``control_hidden`` units fed :math:`\\sigma(z)` and the layer
-below, its output starting at 0, trained with :math:`\\eta, \\lambda` and the baseline by the variance
-gradient :math:`\\partial\\,\\overline{g^2}/\\partial\\rho = \\overline{2 g\\, \\partial g/\\partial\\rho}`.
+RELAX (Grathwohl et al. 2018) is REBAR with the control :math:`c(z) = \\eta\\,[f(\\sigma_\\lambda(z)) + r_\\rho(\\sigma_\\lambda(z))]`,
+as their released code adds it (the scale :math:`\\eta` multiplies both): :math:`r_\\rho` is fed the relaxed top
+layer (:math:`2y - 1`) and is, as the paper's best setting, 4 ReLU layers of 200 units, weight decay
+0.001, at the model's learning rate (``control_layers``, ``control_hidden``, ``control_decay``, ``control_lr_scale``);
+its output starts at 0, so that RELAX starts as REBAR. The variance gradient trains :math:`\\rho` through
+every term of the estimate, the learning signal :math:`c(\\tilde z)` of the score term included (the
+paper's :math:`\\partial\\,\\mathbb{E}[\\hat g^2]/\\partial\\rho`; the released code stops that part). The released
+code's :math:`r` sums its outputs over the whole minibatch; here it is one number per row.
 """
 
 from __future__ import annotations
@@ -49,12 +53,9 @@ OFFICIAL_ESTIMATORS = ("nvil", "muprop", "concrete", "rebar", "relax")
 RELAXATIONS = ("muprop", "plain")
 
 
-def _baseline(n_in: int, hidden: int, zero: bool = False) -> nn.Sequential:
-    net = nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, 1))
-    if zero:
-        nn.init.zeros_(net[-1].weight)
-        nn.init.zeros_(net[-1].bias)
-    return net
+def _baseline(n_in: int, hidden: int) -> nn.Sequential:
+    """An input-dependent baseline :math:`B(x)`: one tanh layer, one output."""
+    return nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, 1))
 
 
 class OfficialElboTrainer:
@@ -78,7 +79,10 @@ class OfficialElboTrainer:
         relaxation: str = "muprop",
         beta2: float = 0.99999,
         baseline_hidden: int = 100,
-        control_hidden: int = 100,
+        control_layers: int = 4,
+        control_hidden: int = 200,
+        control_decay: float = 1e-3,
+        control_lr_scale: float = 1.0,
     ) -> None:
         if not isinstance(model, SigmoidBeliefNetwork):
             raise TypeError(f"model: expected a SigmoidBeliefNetwork, got {type(model).__name__}")
@@ -93,10 +97,14 @@ class OfficialElboTrainer:
         if not 0 <= beta2 < 1:
             raise ValueError(f"beta2: expected a number in [0, 1), got {beta2}")
         baseline_hidden = check_int("baseline_hidden", baseline_hidden, minimum=1)
+        control_layers = check_int("control_layers", control_layers, minimum=1)
         control_hidden = check_int("control_hidden", control_hidden, minimum=1)
+        control_decay = check_real("control_decay", control_decay)
+        control_lr_scale = check_positive_float("control_lr_scale", control_lr_scale)
+        if control_decay < 0:
+            raise ValueError(f"control_decay: expected a number >= 0, got {control_decay}")
         dev, dtype = model.prior_logits.device, model.prior_logits.dtype
         n_layers = model.n_layers
-        inputs = (model.n_visible, *model.latent_sizes[:-1])
         # B(x): one for NVIL, REBAR, RELAX; one per layer for MuProp (as in the released code)
         n_baselines = {"nvil": 1, "rebar": 1, "relax": 1, "muprop": n_layers}.get(estimator, 0)
         self.baselines = nn.ModuleList(_baseline(model.n_visible, baseline_hidden) for _ in range(n_baselines))
@@ -110,14 +118,19 @@ class OfficialElboTrainer:
             for _ in (self.encoder_parameters if tuned else ())
         ]
         self.log_temperature = torch.tensor(math.log(temperature), device=dev, dtype=dtype, requires_grad=tuned)
-        self.controls = (
-            nn.ModuleList(_baseline(d + n_in, control_hidden, zero=True) for n_in, d in zip(inputs, model.latent_sizes))
-            if estimator == "relax"
-            else nn.ModuleList()
-        )
+        self.controls = nn.ModuleList()  # RELAX's r, fed the relaxed top layer
+        if estimator == "relax":
+            widths = (model.latent_sizes[-1], *([control_hidden] * control_layers))
+            layers: list[nn.Module] = []
+            for a, b in zip(widths[:-1], widths[1:]):
+                layers += [nn.Linear(a, b), nn.ReLU()]
+            layers.append(nn.Linear(widths[-1], 1))
+            nn.init.zeros_(layers[-1].weight)
+            nn.init.zeros_(layers[-1].bias)
+            self.controls.append(nn.Sequential(*layers))
         self.baselines.to(dev, dtype)
         self.controls.to(dev, dtype)
-        extra = [*self.baselines.parameters(), *self.controls.parameters(), *self.eta_logits]
+        extra = [*self.baselines.parameters(), *self.eta_logits]
         if estimator == "muprop":
             extra.append(self.muprop_logits)
         if tuned:
@@ -125,6 +138,10 @@ class OfficialElboTrainer:
         groups = [{"params": list(model.parameters()), "lr": lr}]
         if extra:
             groups.append({"params": extra, "lr": 10 * lr})
+        if estimator == "relax":
+            groups.append(
+                {"params": list(self.controls.parameters()), "lr": control_lr_scale * lr, "weight_decay": control_decay}
+            )
         self.optimiser = torch.optim.Adam(groups, betas=(0.9, beta2))
         self.last_elbo = torch.zeros(0)
 
@@ -192,30 +209,28 @@ class OfficialElboTrainer:
         hard: tuple[list[torch.Tensor], list[torch.Tensor], list[torch.Tensor]],
         temperature: torch.Tensor,
         conditional: bool,
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """The ELBO with layers below ``s`` hard and layers from ``s`` up relaxed from the same uniforms;
         with ``conditional`` layer ``s`` is :math:`\\tilde z \\mid b_s` (same value, conditional
-        reparameterisation). Returns that ELBO, :math:`z_s` (or :math:`\\tilde z_s`) and the input below ``s``."""
+        reparameterisation). Returns that ELBO and the top layer (relaxed)."""
         logits, us, layers = hard
         out_layers, out_logits = list(layers[:s]), list(logits[:s])
-        below = x if s == 0 else layers[s - 1]
         ell = logits[s]
         if conditional:
             z = _conditional_logistic(ell, layers[s], _coupled_uniform(ell, us[s]))
         else:
             z = _logistic(ell, us[s])
-        z_s, below_s = z, below
         for k in range(s, self.model.n_layers):
             if k > s:
                 ell = self.model.layer_logits(k, out_layers[-1])
                 z = _logistic(ell, us[k])
             out_layers.append(self._relax(z, ell, temperature))
             out_logits.append(ell)
-        return self._elbo(x, out_layers, out_logits), z_s, below_s
+        return self._elbo(x, out_layers, out_logits), out_layers[-1]
 
-    def _control(self, k: int, z: torch.Tensor, below: torch.Tensor) -> torch.Tensor:
-        """RELAX's :math:`r_\\rho(z)` for layer ``k``, per row."""
-        return self.controls[k](torch.cat([torch.sigmoid(z), 2 * below - 1], -1)).squeeze(-1)
+    def _control(self, top: torch.Tensor) -> torch.Tensor:
+        """RELAX's :math:`r_\\rho` of the relaxed top layer, per row."""
+        return self.controls[0](2 * top - 1).squeeze(-1)
 
     # --- the estimate --------------------------------------------------------------------------------
     def _gradients(self, x: torch.Tensor, create_graph: bool) -> tuple[list[torch.Tensor], dict[str, torch.Tensor]]:
@@ -230,7 +245,7 @@ class OfficialElboTrainer:
             hard = self._hard(x)
             with torch.no_grad():
                 self.last_elbo = self._elbo(x, hard[2], [ell.detach() for ell in hard[0]])
-            soft, _, _ = self._switch(x, 0, hard, temperature, conditional=False)
+            soft, _ = self._switch(x, 0, hard, temperature, conditional=False)
             return list(torch.autograd.grad(-soft.mean(), params, allow_unused=True)), extras
         logits, us, layers = hard = self._hard(x)
         log_q = [_bernoulli_log_prob(b, ell) for b, ell in zip(layers, logits)]
@@ -252,32 +267,24 @@ class OfficialElboTrainer:
         baseline = self.baselines[0](side).squeeze(-1)
         f_part = -(((f - baseline) * sum(log_q)).mean() + log_p.mean())
         f_grads = torch.autograd.grad(f_part, params, create_graph=create_graph, retain_graph=True, allow_unused=True)
-        h, r_part = 0.0, 0.0
+        h = 0.0
         for s in range(model.n_layers):
-            soft, z, below = self._switch(x, s, hard, temperature, conditional=False)
-            soft_v, z_v, _ = self._switch(x, s, hard, temperature, conditional=True)
-            signal = soft_v.detach()  # f(sigma(z~)): no gradient into the model ...
-            if create_graph:  # ... but its derivative in ln(lambda), per row, to first order
+            soft, top = self._switch(x, s, hard, temperature, conditional=False)
+            soft_v, top_v = self._switch(x, s, hard, temperature, conditional=True)
+            if self.estimator == "relax":
+                soft, soft_v = soft + self._control(top), soft_v + self._control(top_v)
+            signal = soft_v.detach()  # c(z~): no gradient into the model ...
+            if create_graph:  # ... but its derivative in ln(lambda) per row (to first order) and in rho
                 slope = torch.autograd.grad(soft_v.sum(), rows, retain_graph=True)[0]
                 signal = signal + (rows - rows.detach()) * slope.detach()
+                if self.estimator == "relax":
+                    r = self._control(top_v.detach())
+                    signal = signal + r - r.detach()
             h = h + signal * log_q[s] - soft + soft_v
-            if self.estimator == "relax":
-                r_hat = self._control(s, z.detach(), below)  # r(z~) as a learning signal: into rho only
-                r_part = r_part + r_hat * log_q[s] - self._control(s, z, below) + self._control(s, z_v, below)
-        # minus the estimate: -(f - B) grad ln q - grad ln p + eta * grad h (+ grad of RELAX's r terms)
-        h_grads = torch.autograd.grad(
-            h.mean(),
-            self.encoder_parameters,
-            create_graph=create_graph,
-            retain_graph=create_graph or self.estimator == "relax",
-        )
-        if self.estimator == "relax":
-            r_grads = torch.autograd.grad(r_part.mean(), self.encoder_parameters, create_graph=create_graph)
-        else:
-            r_grads = [0.0] * len(h_grads)
+        # minus the estimate: -(f - B) grad ln q - grad ln p + eta * grad h
+        h_grads = torch.autograd.grad(h.mean(), self.encoder_parameters, create_graph=create_graph)
         combined = {
-            id(p): 2 * torch.sigmoid(w) * hg + rg
-            for p, w, hg, rg in zip(self.encoder_parameters, self.eta_logits, h_grads, r_grads)
+            id(p): 2 * torch.sigmoid(w) * hg for p, w, hg in zip(self.encoder_parameters, self.eta_logits, h_grads)
         }
         grads = [fg + combined[id(p)] if id(p) in combined else fg for p, fg in zip(params, f_grads)]
         if create_graph:

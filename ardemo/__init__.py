@@ -12,7 +12,7 @@ chapters import nothing else; ``ardemo.data``, ``ardemo.labcheck`` and the subpa
 """
 
 from . import book, core, data, distributions, exact, experiments, lattices, learning, models, sampling
-from .book import labcheck, show_images
+from .book import html_table, labcheck, show_images
 from .core import *  # noqa: F403
 from .distributions import *  # noqa: F403
 from .exact import *  # noqa: F403
@@ -32,6 +32,7 @@ __all__ = [
     *learning.__all__,
     "results_file",
     "show_images",
+    "html_table",
     "data",
     "labcheck",
     "book",

@@ -316,8 +316,9 @@ class ElboTrainer:
     def parameter_gradient_variance(self, x: torch.Tensor, repeats: int = 50) -> float:
         """Variance of the estimate of :math:`\\nabla_\\phi` (the recognition network's parameters) of the
         batch's mean ELBO, over ``repeats`` estimates on the same batch ``x`` at the current parameters,
-        averaged over parameters: the measure of Tucker et al.'s variance plots (before NVIL's
-        normalisation, so that every unbiased estimator's is comparable)."""
+        averaged over parameters (before NVIL's normalisation, so that every unbiased estimator's is
+        comparable). Tucker et al.'s plots estimate the same kind of quantity differently: moments of the
+        minibatch gradient along the training path, from exponential moving averages over steps."""
         x = self.model.check(x)
         repeats = check_int("repeats", repeats, minimum=2)
         params = list(self.model.encoders.parameters())

@@ -259,8 +259,10 @@ def test_the_false_failure_rate_of_a_replay_in_standard_errors_is_below_alpha():
 def test_bad_inputs_are_refused_before_training_and_overwrite_nothing(tmp_path, capsys):
     out = tmp_path / "kept.json"
     out.write_text("precious")
-    base = ["run", "pixelgnn-lattice", "--out", str(out), "--no-progress", "--allow-dirty"]
+    new = tmp_path / "new.json"
+    base = ["run", "pixelgnn-lattice", "--out", str(new), "--no-progress", "--allow-dirty"]
     cases = [
+        (["run", "pixelgnn-lattice", "--out", str(out), "--allow-dirty"], "exists and is not a results file"),
         (["run", "no-such-run", "--out", str(out)], "no experiment 'no-such-run'"),
         ([*base, "--sise", "4"], "unrecognized arguments: --sise"),
         ([*base, "--size", "four"], "invalid int value: 'four'"),
@@ -277,7 +279,7 @@ def test_bad_inputs_are_refused_before_training_and_overwrite_nothing(tmp_path, 
             code = main(argv)
             assert code != 0, argv
         assert fragment in capsys.readouterr().err, argv
-    assert out.read_text() == "precious"
+    assert out.read_text() == "precious" and not new.exists()
 
 
 def test_replay_refuses_corrupt_and_foreign_files(tmp_path, capsys):
@@ -303,7 +305,7 @@ def test_resume_refuses_a_checkpoint_of_other_settings_or_another_experiment(tin
             checkpoint_dir=tmp_path / "ck-tiny.json",
             resume=True,
         )
-    state = torch.load(tmp_path / "ck-tiny.json" / "checkpoint.pt", weights_only=False)
+    state = torch.load(tmp_path / "ck-tiny.json" / "checkpoint.pt", weights_only=True)
     state["experiment"] = "sbn-mnist"
     torch.save(state, tmp_path / "ck-tiny.json" / "checkpoint.pt")
     with pytest.raises(ValueError, match="is a checkpoint of 'sbn-mnist'"):

@@ -1,12 +1,15 @@
 """``python -m ardemo.experiments``: list, run, replay and regenerate the registered long runs.
 
     python -m ardemo.experiments list
-    python -m ardemo.experiments run NAME [--SETTING VALUE ...] [--device D] [--out PATH] [--resume]
+    python -m ardemo.experiments run NAME [--SETTING VALUE ...] [--device D] --out PATH [--resume | --restart] [--force]
     python -m ardemo.experiments replay [--mode M] [--record-exact | --record-portable] FILE [FILE ...]
     python -m ardemo.experiments regenerate [FILE ...]
 
 ``run NAME --help`` lists the experiment's settings with their defaults. Every argument is checked
-before any training starts; a run writes its results file only when it has finished, atomically.
+before any training starts; a run writes its results file only when it has finished, atomically, and
+replaces an existing ``--out`` only when that is a results file of the same experiment (or with
+``--force``). Checkpoints go to a folder of their own per results file; ``regenerate FILE`` writes to
+FILE itself, whatever the command stored inside it says.
 """
 
 from __future__ import annotations
@@ -51,12 +54,18 @@ def _parser_for(experiment: Experiment) -> argparse.ArgumentParser:
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1, ...; default: ardemo.device()")
     parser.add_argument("--out", type=Path, required=True, help="the results file (JSON) to write")
     parser.add_argument("--resume", action="store_true", help="continue from the last checkpoint of these settings")
+    parser.add_argument(
+        "--restart", action="store_true", help="start over, replacing an unfinished run's checkpoint (ardemo's own)"
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace --out even when it is not a results file of this experiment"
+    )
     parser.add_argument("--allow-dirty", action="store_true", help="run from a tree with uncommitted changes")
     parser.add_argument(
         "--checkpoint-dir",
         type=Path,
         default=None,
-        help=f"where checkpoints go (default: {DEFAULT_CHECKPOINTS}/<name of --out>)",
+        help=f"where checkpoints go (default: {DEFAULT_CHECKPOINTS}/<name of --out>-<digest of its full path>)",
     )
     parser.add_argument("--checkpoint-minutes", type=float, default=5.0, help="minutes between checkpoints")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar on stderr")
@@ -167,13 +176,18 @@ def run_experiment(
     progress: bool = False,
     stop_after: int | None = None,
     interrupt: bool = False,
+    restart: bool = False,
+    force: bool = False,
 ) -> dict:
-    """Check everything, run the experiment, write its results file atomically; returns the record."""
+    """Check everything, run the experiment, write its results file atomically; returns the record.
+    An existing ``out`` is replaced only when it is a results file of the same experiment, or with ``force``."""
     if name not in REGISTRY:
         raise ValueError(f"name: no experiment {name!r}; registered: {sorted(REGISTRY)}")
     experiment = REGISTRY[name]
     settings = make_settings(experiment, values)
-    out = R.check_writable(Path(out))
+    out = R.check_replaceable(R.check_writable(Path(out)), name, force)
+    if resume and restart:
+        raise ValueError("--resume and --restart: expected one of them, got both")
     dev = _device(device)
     commit, dirty = R.git_commit()
     if dirty and not allow_dirty:
@@ -183,9 +197,18 @@ def run_experiment(
         )
     if not checkpoint_minutes >= 0:
         raise ValueError(f"--checkpoint-minutes: expected a number >= 0, got {checkpoint_minutes}")
-    checkpoint_dir = DEFAULT_CHECKPOINTS / out.stem if checkpoint_dir is None else Path(checkpoint_dir)
+    checkpoint_dir = default_checkpoint_dir(out) if checkpoint_dir is None else Path(checkpoint_dir)
     run = Run(
-        experiment, settings, dev, checkpoint_dir, 60 * checkpoint_minutes, resume, stop_after, interrupt, progress
+        experiment,
+        settings,
+        dev,
+        checkpoint_dir,
+        60 * checkpoint_minutes,
+        resume,
+        stop_after,
+        interrupt,
+        progress,
+        restart=restart,
     )
     started, began = R.now(), time.perf_counter()
     outcome = experiment.fn(settings, run)
@@ -193,7 +216,21 @@ def run_experiment(
         torch.cuda.synchronize(dev)
     record = record_for(experiment, settings, outcome, out, dev, commit, dirty, started, time.perf_counter() - began)
     R.write_atomically(out, record)
+    run.discard_checkpoint()
     return record
+
+
+def default_checkpoint_dir(out: Path) -> Path:
+    """Where a run writing ``out`` keeps its checkpoints unless told otherwise: one folder per results
+    file (its name and a digest of its full path), so that two runs never share one.
+
+    >>> default_checkpoint_dir(Path("a/run.json")) != default_checkpoint_dir(Path("b/run.json"))
+    True
+    """
+    import hashlib
+
+    digest = hashlib.sha256(str(Path(out).resolve()).encode()).hexdigest()[:10]
+    return DEFAULT_CHECKPOINTS / f"{Path(out).stem}-{digest}"
 
 
 def _cmd_list(_: list[str]) -> int:
@@ -222,6 +259,8 @@ def _cmd_run(argv: list[str]) -> int:
             "device",
             "out",
             "resume",
+            "restart",
+            "force",
             "allow_dirty",
             "checkpoint_dir",
             "checkpoint_minutes",
@@ -236,6 +275,8 @@ def _cmd_run(argv: list[str]) -> int:
             options["out"],
             device=options["device"],
             resume=options["resume"],
+            restart=options["restart"],
+            force=options["force"],
             allow_dirty=options["allow_dirty"],
             checkpoint_dir=options["checkpoint_dir"],
             checkpoint_minutes=options["checkpoint_minutes"],
@@ -341,18 +382,48 @@ def _cmd_regenerate(argv: list[str]) -> int:
     )
     parser.add_argument("files", type=Path, nargs="*")
     parser.add_argument("--device", default=None)
+    parser.add_argument("--allow-dirty", action="store_true", help="run from a tree with uncommitted changes")
     opts = parser.parse_args(argv)
     files = opts.files or sorted(p for p in R.results_dir().glob("*.json") if R.is_results_file(p))
     for path in files:
-        record = R.read(path)
-        args = [a for a in shlex.split(record["command"])[4:] if a != "--allow-dirty"]  # after '... run'
+        try:
+            args = stored_run_arguments(path)
+        except (ValueError, FileNotFoundError) as error:
+            print(f"error: {error}", file=sys.stderr)
+            return 2
         if opts.device:
             args += ["--device", opts.device]
+        if opts.allow_dirty:
+            args.append("--allow-dirty")
         print(f"$ python -m ardemo.experiments run {shlex.join(args)}", flush=True)
         code = _cmd_run(args)
         if code:
             return code
     return 0
+
+
+def stored_run_arguments(path: Path) -> list[str]:
+    """The ``run`` arguments a results file records, with ``--out`` set to ``path`` itself: a
+    regenerated file replaces the file named, never a path written inside it. A file that is not a
+    results file, or a command that does not parse, is a ``ValueError`` naming the file."""
+    record = R.read(path)
+    try:
+        words = shlex.split(record["command"]) if isinstance(record["command"], str) else None
+    except ValueError as error:
+        raise ValueError(f"{path}: its command does not parse ({error}): {record['command']!r}") from None
+    if not words or words[:4] != ["python", "-m", "ardemo.experiments", "run"] or len(words) < 5:
+        raise ValueError(
+            f"{path}: expected a command 'python -m ardemo.experiments run NAME ...', got {record['command']!r}"
+        )
+    if words[4] != record["experiment"]:
+        raise ValueError(
+            f"{path}: its command runs {words[4]!r}, but the file is a results file of {record['experiment']!r}"
+        )
+    args = [a for a in words[4:] if a != "--allow-dirty"]
+    out = [i for i, a in enumerate(args) if a == "--out"]
+    for i in reversed(out):
+        del args[i : i + 2]
+    return [*args, "--out", str(path)]
 
 
 COMMANDS = {

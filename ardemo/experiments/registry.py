@@ -133,8 +133,14 @@ class Interrupted(Exception):
 
 
 def rng_state() -> dict:
-    """The random states of Python, NumPy and PyTorch (CPU and every CUDA device)."""
-    state = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """The random states of Python, NumPy and PyTorch (CPU and every CUDA device), in types that
+    ``torch.load(weights_only=True)`` reads back (NumPy's key array as a tensor)."""
+    name, keys, pos, has_gauss, cached = np.random.get_state()
+    state = {
+        "python": random.getstate(),
+        "numpy": (name, torch.from_numpy(keys.astype(np.int64)), int(pos), int(has_gauss), float(cached)),
+        "torch": torch.get_rng_state(),
+    }
     if torch.cuda.is_available():
         state["cuda"] = torch.cuda.get_rng_state_all()
     return state
@@ -143,17 +149,28 @@ def rng_state() -> dict:
 def set_rng_state(state: dict) -> None:
     """Restore what :func:`rng_state` saved."""
     random.setstate(state["python"])
-    np.random.set_state(state["numpy"])
+    name, keys, pos, has_gauss, cached = state["numpy"]
+    np.random.set_state((name, np.asarray(keys, dtype=np.uint32), pos, has_gauss, cached))
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+CHECKPOINT_MARK = ".ardemo-checkpoints"
+"""The file that marks a checkpoint folder as ardemo's: a folder without it that holds anything is refused."""
+CHECKPOINT_KEYS = ("experiment", "settings", "rng", "objects")
 
 
 class Run:
     """The context of one run: ``device``, ``progress`` (tqdm on stderr), checkpoints in
     ``checkpoint_dir`` every ``checkpoint_seconds`` (at the experiment's chunk boundaries), ``resume``
     from the last one, and ``stop_after`` steps (a replay, or a simulated interruption with
-    ``interrupt=True``)."""
+    ``interrupt=True``).
+
+    The checkpoint folder is ardemo's own (marked by :data:`CHECKPOINT_MARK`): a folder that holds files
+    ardemo did not put there is refused, and so is an unfinished run's checkpoint unless ``resume``
+    continues it or ``restart`` starts over (which replaces it). Checkpoints are read with
+    ``torch.load(weights_only=True)``, which runs no code from the file."""
 
     def __init__(
         self,
@@ -166,9 +183,13 @@ class Run:
         stop_after: int | None = None,
         interrupt: bool = False,
         progress: bool = False,
+        restart: bool = False,
     ) -> None:
         self.experiment, self.settings, self.device = experiment, settings, device
-        self.checkpoint_dir, self.checkpoint_seconds = checkpoint_dir, checkpoint_seconds
+        self.checkpoint_dir = None if checkpoint_dir is None else Path(checkpoint_dir)
+        self.checkpoint_seconds = checkpoint_seconds
+        if self.checkpoint_dir is not None:
+            _check_checkpoint_dir(self.checkpoint_dir, resume, restart)
         self.resume, self.stop_after, self.interrupt, self.progress = resume, stop_after, interrupt, progress
         self._state: dict[str, Any] = {}
         self._last_checkpoint = time.monotonic()
@@ -200,6 +221,7 @@ class Run:
             "objects": {k: (v.to_dict() if isinstance(v, History) else v.state_dict()) for k, v in self._state.items()},
         }
         self.checkpoint_dir.mkdir(parents=True, exist_ok=True)
+        (self.checkpoint_dir / CHECKPOINT_MARK).touch()
         tmp = self.checkpoint_path.with_suffix(f".tmp-{os.getpid()}")
         torch.save(state, tmp)
         os.replace(tmp, self.checkpoint_path)
@@ -211,9 +233,22 @@ class Run:
         if not self.resume or self.checkpoint_path is None or not self.checkpoint_path.exists():
             return False
         try:
-            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=False)
-        except Exception as error:  # a truncated or foreign file
-            raise ValueError(f"--resume: {self.checkpoint_path} is not a readable checkpoint ({error})") from None
+            state = torch.load(self.checkpoint_path, map_location=self.device, weights_only=True)
+        except Exception as error:  # a truncated or foreign file, or one that needs pickled code to load
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ValueError(
+                f"--resume: {self.checkpoint_path} is not a readable checkpoint (read with weights_only=True, "
+                f"which runs no code from the file: {first})"
+            ) from None
+        if not isinstance(state, dict) or any(k not in state for k in CHECKPOINT_KEYS):
+            found = sorted(state) if isinstance(state, dict) else type(state).__name__
+            raise ValueError(
+                f"--resume: {self.checkpoint_path} is not a checkpoint of ardemo's (expected a dict with "
+                f"{list(CHECKPOINT_KEYS)}, found {found})"
+            )
+        missing = sorted(set(self._state) - set(state["objects"]))
+        if missing:
+            raise ValueError(f"--resume: {self.checkpoint_path} holds no state for {missing}")
         if state.get("experiment") != self.experiment.name:
             raise ValueError(
                 f"--resume: {self.checkpoint_path} is a checkpoint of {state.get('experiment')!r}, "
@@ -231,6 +266,12 @@ class Run:
                 obj.load_state_dict(saved)
         set_rng_state(state["rng"])
         return True
+
+    def discard_checkpoint(self) -> None:
+        """Remove this run's checkpoint once its results file is written (ardemo's own file, in ardemo's
+        own folder), so that running the same command again starts afresh without a refusal."""
+        if self.checkpoint_path is not None and (self.checkpoint_dir / CHECKPOINT_MARK).exists():
+            self.checkpoint_path.unlink(missing_ok=True)
 
     def after_chunk(self, history: History) -> None:
         """Called by the experiment after each chunk of steps: moves the progress bar (step, rate, ETA,
@@ -266,6 +307,29 @@ class Run:
             out.append(step)
             done += step
         return out
+
+
+def _check_checkpoint_dir(folder: Path, resume: bool, restart: bool) -> None:
+    """Refuse a checkpoint folder that holds files ardemo did not make, and an unfinished run's
+    checkpoint that neither ``resume`` nor ``restart`` says what to do with."""
+    if folder.exists() and not folder.is_dir():
+        raise ValueError(f"--checkpoint-dir: {folder} is a file, expected a folder")
+    if not folder.is_dir():
+        return
+    if not (folder / CHECKPOINT_MARK).exists():
+        entries = sorted(p.name for p in folder.iterdir())
+        if entries:
+            shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+            raise ValueError(
+                f"--checkpoint-dir: {folder} holds files ardemo did not put there ({shown}); "
+                "choose an empty or new folder"
+            )
+        return
+    if (folder / "checkpoint.pt").exists() and not resume and not restart:
+        raise ValueError(
+            f"--checkpoint-dir: {folder / 'checkpoint.pt'} is the checkpoint of an unfinished run: pass --resume "
+            "to continue it, or --restart to start over and replace it"
+        )
 
 
 def finite(value: float) -> float | None:

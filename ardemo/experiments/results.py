@@ -24,7 +24,7 @@ FORMAT = "ardemo-results/1"
 ENV_RESULTS_DIR = "ARDEMO_RESULTS_DIR"
 PACKAGED_RESULTS = Path(__file__).resolve().parents[2] / "book" / "data"
 """The results files beside the package, in ``book/data`` of the checkout an editable install points at."""
-REQUIRED = ("format", "experiment", "settings", "command", "data", "provenance", "log", "final")
+REQUIRED = ("format", "experiment", "settings", "command", "data", "provenance", "replay", "log", "final")
 
 
 def results_dir() -> Path:
@@ -261,6 +261,26 @@ def check_writable(path: Path) -> Path:
     return path
 
 
+def check_replaceable(path: Path, experiment: str, force: bool = False) -> Path:
+    """Refuse to replace an existing ``path`` that is not a results file of ``experiment`` (a user's
+    notes, a chapter, a results file of another run), unless ``force``."""
+    path = Path(path)
+    if not path.exists() or force:
+        return path
+    try:
+        theirs = read(path)["experiment"]
+    except ValueError:
+        raise ValueError(
+            f"--out: {path} exists and is not a results file; choose another path, or pass --force to replace it"
+        ) from None
+    if theirs != experiment:
+        raise ValueError(
+            f"--out: {path} is a results file of {theirs!r}, not of {experiment!r}; choose another path, "
+            "or pass --force to replace it"
+        )
+    return path
+
+
 def write_atomically(path: Path, record: dict) -> None:
     """Write ``record`` as JSON to a temporary file beside ``path`` and rename it: a reader sees the old
     file or the new one, never a partial one."""
@@ -289,6 +309,12 @@ def read(path: Path) -> dict[str, Any]:
     missing = [k for k in REQUIRED if k not in record]
     if missing:
         raise ValueError(f"{path}: a results file without {missing}")
+    for key, inner in (("provenance", ("device_type", "commit")), ("replay", ()), ("settings", ())):
+        if not isinstance(record[key], dict):
+            raise ValueError(f"{path}: {key}: expected a JSON object, got {type(record[key]).__name__}")
+        lacking = [k for k in inner if k not in record[key]]
+        if lacking:
+            raise ValueError(f"{path}: a results file whose {key} lacks {lacking}")
     return record
 
 

@@ -1,0 +1,166 @@
+"""No command of the experiments' command line overwrites or deletes a file it did not make, runs code
+from a checkpoint, or fails on a malformed file without naming it."""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import shutil
+
+import pytest
+import torch
+
+from ardemo.experiments import Interrupted, main, read, run_experiment
+from ardemo.experiments.cli import default_checkpoint_dir
+from ardemo.experiments.registry import CHECKPOINT_MARK
+
+TINY = dict(size=4, steps=40, batch=64, samples=2000, mixtures=2, log_every=10, chunk=20, hidden=[4], anneal=10)
+
+
+def _run(out, checkpoint_dir, **kw):
+    return run_experiment(
+        "pixelgnn-lattice", TINY, out, device="cpu", allow_dirty=True, checkpoint_dir=checkpoint_dir, **kw
+    )
+
+
+@pytest.fixture(scope="module")
+def made(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("made")
+    _run(tmp / "run.json", tmp / "ck")
+    return tmp / "run.json"
+
+
+def test_out_replaces_only_a_results_file_of_the_same_experiment(made, tmp_path):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes")
+    with pytest.raises(ValueError, match="exists and is not a results file.*--force"):
+        _run(notes, tmp_path / "ck1")
+    assert notes.read_text() == "my notes"
+    other = tmp_path / "other.json"
+    record = read(made)
+    record["experiment"] = "rebar-sbn"
+    other.write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="results file of 'rebar-sbn'"):
+        _run(other, tmp_path / "ck2")
+    assert read(other)["experiment"] == "rebar-sbn"
+    same = tmp_path / "same.json"
+    shutil.copy(made, same)
+    _run(same, tmp_path / "ck3")  # a results file of this experiment: replaced, as regenerating needs
+    _run(notes, tmp_path / "ck4", force=True)
+    assert read(notes)["experiment"] == "pixelgnn-lattice"
+
+
+def test_regenerate_writes_the_file_named_never_the_path_stored_inside(made, tmp_path, capsys):
+    victim = tmp_path / "victim.md"
+    victim.write_text("a chapter")
+    crafted = tmp_path / "crafted.json"
+    record = read(made)
+    record["command"] = record["command"].replace(record["command"].split("--out ")[1], str(victim))
+    crafted.write_text(json.dumps(record))
+    assert main(["regenerate", str(crafted), "--allow-dirty"]) == 0
+    assert victim.read_text() == "a chapter"
+    assert read(crafted)["log"] == read(made)["log"]  # regenerated in place, the same run
+
+
+def test_regenerate_names_a_malformed_file(made, tmp_path, capsys):
+    notes = tmp_path / "notes.json"
+    notes.write_text('{"not": "results"}')
+    assert main(["regenerate", str(notes)]) == 2
+    assert "notes.json" in capsys.readouterr().err
+    quoted = tmp_path / "quoted.json"
+    record = read(made)
+    record["command"] += " --seed '1"
+    quoted.write_text(json.dumps(record))
+    assert main(["regenerate", str(quoted)]) == 2
+    err = capsys.readouterr().err
+    assert "quoted.json" in err and "does not parse" in err
+    other = tmp_path / "other.json"
+    record = read(made)
+    record["command"] = "rm -rf / --out x"
+    other.write_text(json.dumps(record))
+    assert main(["regenerate", str(other)]) == 2
+    assert "expected a command 'python -m ardemo.experiments run" in capsys.readouterr().err
+
+
+def test_two_results_files_of_one_name_get_two_checkpoint_folders(tmp_path):
+    assert default_checkpoint_dir(tmp_path / "a" / "run.json") != default_checkpoint_dir(tmp_path / "b" / "run.json")
+    assert default_checkpoint_dir(tmp_path / "a" / "run.json") == default_checkpoint_dir(tmp_path / "a" / "run.json")
+
+
+def test_a_checkpoint_folder_with_a_users_files_is_refused(tmp_path):
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "checkpoint.pt").write_text("my own file")
+    with pytest.raises(ValueError, match="holds files ardemo did not put there"):
+        _run(tmp_path / "r.json", folder)
+    assert (folder / "checkpoint.pt").read_text() == "my own file"
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("x")
+    with pytest.raises(ValueError, match="is a file, expected a folder"):
+        _run(tmp_path / "r.json", not_a_folder)
+
+
+def test_an_unfinished_checkpoint_is_neither_lost_nor_silently_restarted(tmp_path):
+    folder = tmp_path / "ck"
+    with pytest.raises(Interrupted):
+        _run(tmp_path / "r.json", folder, stop_after=20, interrupt=True, checkpoint_minutes=0)
+    assert (folder / CHECKPOINT_MARK).exists() and (folder / "checkpoint.pt").exists()
+    with pytest.raises(ValueError, match="unfinished run: pass --resume to continue it, or --restart"):
+        _run(tmp_path / "r.json", folder)
+    with pytest.raises(ValueError, match="got both"):
+        _run(tmp_path / "r.json", folder, resume=True, restart=True)
+    _run(tmp_path / "r.json", folder, restart=True)
+    assert read(tmp_path / "r.json")["final"] and not (folder / "checkpoint.pt").exists()  # finished: removed
+
+
+class _Payload:
+    """A pickle that would create a file when loaded."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (pathlib.Path.touch, (pathlib.Path(self.path),))
+
+
+@pytest.mark.parametrize("kind", ["code", "tensor", "keys", "objects"])
+def test_a_foreign_checkpoint_runs_no_code_and_is_named(tmp_path, kind):
+    folder = tmp_path / "ck"
+    with pytest.raises(Interrupted):
+        _run(tmp_path / "r.json", folder, stop_after=20, interrupt=True, checkpoint_minutes=0)
+    marker = tmp_path / "ran"
+    path = folder / "checkpoint.pt"
+    if kind == "code":
+        torch.save({"experiment": _Payload(marker)}, path)
+    elif kind == "tensor":
+        torch.save(torch.zeros(3), path)
+    elif kind == "keys":
+        torch.save({"experiment": "pixelgnn-lattice"}, path)
+    else:
+        state = torch.load(path, weights_only=True)
+        state["objects"] = {}
+        torch.save(state, path)
+    expected = {
+        "code": "not a readable checkpoint.*weights_only=True",
+        "tensor": "not a checkpoint of ardemo's",
+        "keys": "not a checkpoint of ardemo's",
+        "objects": "holds no state for",
+    }[kind]
+    with pytest.raises(ValueError, match=expected) as error:
+        _run(tmp_path / "r.json", folder, resume=True)
+    assert str(path) in str(error.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("drop", ["replay", "device_type"])
+def test_replay_names_a_results_file_that_lacks_what_it_needs(made, tmp_path, capsys, drop):
+    record = read(made)
+    if drop == "replay":
+        del record["replay"]
+    else:
+        del record["provenance"]["device_type"]
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps(record))
+    assert main(["replay", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert "broken.json" in err and drop in err

@@ -164,3 +164,28 @@ def test_replay_names_a_results_file_that_lacks_what_it_needs(made, tmp_path, ca
     assert main(["replay", str(broken)]) == 1
     err = capsys.readouterr().err
     assert "broken.json" in err and drop in err
+
+
+def test_grading_writes_only_into_a_course_folder_it_made(tmp_path):
+    """A teacher's own nbgrader course (a config, submissions in nbgrader's layout, notes in feedback/)
+    is refused before anything is written; it used to be overwritten and its folders deleted."""
+    from ardemo.book import grading
+
+    course = tmp_path / "course"
+    mine = {
+        "nbgrader_config.py": "c = get_config()  # the teacher's own",
+        "submitted/ada/lab/lab.ipynb": "{}",
+        "feedback/notes.txt": "remember to check ada",
+    }
+    for name, text in mine.items():
+        (course / name).parent.mkdir(parents=True, exist_ok=True)
+        (course / name).write_text(text)
+    chapter = pathlib.Path(__file__).resolve().parents[1] / "book" / "gaussian_rbm.md"
+    submissions = tmp_path / "submissions"
+    submissions.mkdir()
+    (submissions / "bob.ipynb").write_text("{}")
+    for call in (lambda: grading.release(chapter, course), lambda: grading.grade(submissions, chapter, course)):
+        with pytest.raises(ValueError, match="holds files this grader did not make"):
+            call()
+    assert {name: (course / name).read_text() for name in mine} == mine
+    assert not (course / grading.COURSE_MARK).exists()

@@ -155,3 +155,34 @@ def test_make_edition_never_deletes_what_it_did_not_make(tmp_path):
     (dest / "stale.md").write_text("from an earlier build")
     make_edition(book, dest)  # its own folder is replaced
     assert not (dest / "stale.md").exists()
+
+
+@pytest.mark.parametrize("fault", ["unclosed directive", "broken link"])
+def test_a_failed_edition_leaves_the_previous_one_and_no_solutions(tmp_path, fault):
+    """The builder used to mark its destination first and stop half-way: an "edition" with the
+    solutions still in it. Now it builds beside the destination and moves the result in only when done."""
+    import shutil
+
+    book = tmp_path / "book"
+    shutil.copytree(BOOK, book, ignore=shutil.ignore_patterns("_build"))
+    dest = tmp_path / "student"
+    make_edition(book, dest)
+    before = {p.relative_to(dest): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    if fault == "unclosed directive":
+        chapter = book / "rebar.md"
+        text = chapter.read_text()
+        end = text.rindex("```{solution-end}")  # the last one: that solution is never closed
+        chapter.write_text(text[:end] + text[end + len("```{solution-end}\n```") :])
+        expected = "rebar.md.*solution-start without solution-end"
+    else:
+        (book / "figure.png").symlink_to(tmp_path / "nowhere.png")
+        expected = "cannot copy the book"
+    with pytest.raises(ValueError, match=expected):
+        make_edition(book, dest)
+    after = {p.relative_to(dest): p.read_bytes() for p in dest.rglob("*") if p.is_file()}
+    assert after == before  # the previous edition, untouched
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".student")] == []  # nothing half-built left
+    fresh = tmp_path / "fresh"
+    with pytest.raises(ValueError):
+        make_edition(book, fresh)
+    assert not fresh.exists()

@@ -207,13 +207,48 @@ def _nbgrader(course: Path, *args: str, timeout: float) -> subprocess.CompletedP
         return subprocess.CompletedProcess(command, 124, "", f"timed out after {error.timeout:.0f} s")
 
 
+COURSE_MARK = ".ardemo-course"
+"""The file that marks a course folder as made by this module: one without it that holds anything (an
+nbgrader course of the teacher's own, say) is refused, so nothing in it is overwritten or deleted."""
+
+
+def claim_course(course: Path) -> Path:
+    """``course`` as a folder this module may write into: new, empty, or marked by an earlier call; a
+    ``ValueError`` for anything else, before anything is written.
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> (folder / "notes.txt").write_text("mine")
+    4
+    >>> claim_course(folder)
+    Traceback (most recent call last):
+    ...
+    ValueError: course: ... holds files this grader did not make (notes.txt); choose a new or empty folder
+    """
+    course = Path(course).resolve()
+    if course.exists() and not course.is_dir():
+        raise ValueError(f"course: {course} is a file, expected a folder")
+    if course.is_dir() and not (course / COURSE_MARK).exists():
+        entries = sorted(p.name for p in course.iterdir())
+        if entries:
+            shown = ", ".join(entries[:5]) + (", ..." if len(entries) > 5 else "")
+            raise ValueError(
+                f"course: {course} holds files this grader did not make ({shown}); choose a new or empty folder"
+            )
+    course.mkdir(parents=True, exist_ok=True)
+    (course / COURSE_MARK).write_text("made by ardemo.book.grading, which writes only into folders it made\n")
+    return course
+
+
 def release(chapter: Path, course: Path, timeout: int = 120) -> Path:
     """Write ``chapter`` into the nbgrader course folder ``course`` as the assignment named after it: its
     source version in ``source/NAME/``, the students' version in ``release/NAME/`` and its tests in the
-    gradebook; returns the students' notebook."""
-    chapter, course = Path(chapter), Path(course).resolve()
+    gradebook; returns the students' notebook. ``course`` must be new, empty or made by an earlier call
+    (:func:`claim_course`)."""
+    chapter = Path(chapter)
     if not chapter.is_file():
         raise ValueError(f"chapter: expected a MyST notebook file, got {chapter}")
+    course = claim_course(course)
     nb, name = nbgrader_source(chapter.read_text()), chapter.stem
     (course / "source" / name).mkdir(parents=True, exist_ok=True)
     (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=int(timeout)))
@@ -270,9 +305,12 @@ def grade(
     (the chapter is released into it first, so its tests are the book's current ones).
 
     ``timeout`` limits each cell (nbgrader interrupts it and goes on), ``student_timeout`` a whole notebook.
-    Each student's autograded notebook and HTML feedback stay in ``course``.
+    Each student's autograded notebook and HTML feedback stay in ``course``, which must be new, empty or
+    made by an earlier call (:func:`claim_course`); only the graded students' folders for this chapter are
+    replaced.
     """
     submissions, chapter, course = Path(submissions), Path(chapter), Path(course).resolve()
+    claim_course(course)
     if not submissions.is_dir():
         raise ValueError(f"submissions: expected a folder of notebooks, got {submissions}")
     found = _submissions(submissions, chapter.stem)
@@ -283,10 +321,10 @@ def grade(
     release(chapter, course, timeout)
     name = chapter.stem
     max_points = tasks(nbformat.read(course / "source" / name / f"{name}.ipynb", as_version=4))
-    for folder in ("submitted", "autograded", "feedback"):
-        shutil.rmtree(course / folder, ignore_errors=True)
     scores = []
     for student, path in found.items():
+        for folder in ("submitted", "autograded", "feedback"):  # this student's earlier grading of this chapter
+            shutil.rmtree(course / folder / student / name, ignore_errors=True)
         target = course / "submitted" / student / name / f"{name}.ipynb"
         target.parent.mkdir(parents=True)
         shutil.copyfile(path, target)

@@ -13,8 +13,11 @@ writes a student edition of a whole Jupyter Book folder (see :func:`make_edition
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import sys
+import tempfile
 import textwrap
 from pathlib import Path
 
@@ -150,7 +153,9 @@ def make_edition(src: Path, dest: Path) -> list[Path]:
     Notebooks (``.md`` files with a ``kernelspec``) lose their solutions; ``_config.yml`` is set
     to hide any remaining solutions and not to execute (the TODO cells would fail). ``dest`` is
     replaced only when an earlier call made it (it holds a marker file); an existing folder of anything
-    else, the book itself, or a folder around it is refused before anything is touched.
+    else, the book itself, or a folder around it is refused before anything is touched. The edition is
+    built in a temporary folder beside ``dest`` and moved into place only when complete, so a failure
+    (a directive that is never closed, a broken link) leaves ``dest`` as it was.
 
     >>> import tempfile
     >>> make_edition(Path("."), Path(tempfile.mkdtemp()))
@@ -158,31 +163,54 @@ def make_edition(src: Path, dest: Path) -> list[Path]:
     ...
     ValueError: src: expected a Jupyter Book folder (with _toc.yml), got ...
     """
-    import shutil
-
-    import yaml
-
     src, dest = Path(src).resolve(), Path(dest).resolve()
     if not (src / "_toc.yml").exists():
         raise ValueError(f"src: expected a Jupyter Book folder (with _toc.yml), got {src}")
     if dest == src or dest in src.parents or src in dest.parents:
         raise ValueError(f"dest: {dest} overlaps the book {src}; choose a folder outside it (e.g. build/student/book)")
-    if dest.exists():
-        if not (dest / MARKER).exists():
-            raise ValueError(
-                f"dest: {dest} exists and was not made by make_edition (no {MARKER} in it); "
-                "refusing to replace it: remove it yourself or choose a new folder"
-            )
-        shutil.rmtree(dest)
-    shutil.copytree(src, dest, ignore=shutil.ignore_patterns("_build", "*.ipynb", ".ipynb_checkpoints"))
-    (dest / MARKER).write_text("made by ardemo.book.student_edition; make_edition replaces this folder\n")
+    if dest.exists() and not (dest / MARKER).exists():
+        raise ValueError(
+            f"dest: {dest} exists and was not made by make_edition (no {MARKER} in it); "
+            "refusing to replace it: remove it yourself or choose a new folder"
+        )
+    # build beside dest and move it into place only when complete: a failure leaves dest as it was
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{dest.name}.building-", dir=dest.parent))
+    try:
+        notebooks = _write_edition(src, work / "book")
+        (work / "book" / MARKER).write_text("made by ardemo.book.student_edition; make_edition replaces this folder\n")
+        if dest.exists():
+            old = work / "previous"
+            os.replace(dest, old)
+        os.replace(work / "book", dest)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)  # ours: the half-built edition, or the previous one
+    return [dest / path.name for path in notebooks]
+
+
+def _write_edition(src: Path, out: Path) -> list[Path]:
+    """Copy ``src`` to the new folder ``out`` and strip its solutions; a ``ValueError`` naming the file
+    for anything that cannot be copied or stripped."""
+    import yaml
+
+    try:
+        shutil.copytree(src, out, ignore=shutil.ignore_patterns("_build", "*.ipynb", ".ipynb_checkpoints"))
+    except (shutil.Error, OSError) as error:
+        detail = error.args[0] if isinstance(error, shutil.Error) else error
+        if isinstance(detail, list) and detail:
+            first = detail[0]
+            detail = f"{first[0]}: {first[2]}" if len(first) == 3 else str(first)
+        raise ValueError(f"src: cannot copy the book ({detail})") from None
     notebooks = []
-    for path in sorted(dest.glob("*.md")):
+    for path in sorted(out.glob("*.md")):
         text = path.read_text()
         if "kernelspec:" in text:
-            path.write_text(strip_solutions(text))
+            try:
+                path.write_text(strip_solutions(text))
+            except ValueError as error:
+                raise ValueError(f"{src / path.name}: {error}") from None
             notebooks.append(path)
-    config_path = dest / "_config.yml"
+    config_path = out / "_config.yml"
     if config_path.exists():
         config = yaml.safe_load(config_path.read_text())
         config["title"] = f"{config.get('title', 'Book')} (student edition)"

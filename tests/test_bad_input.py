@@ -1767,6 +1767,70 @@ bad(
 )
 
 
+# --- silent NaN (issue "Nothing lost, nothing unsafe"): each used to return NaN or a wrong shape --------
+bad(
+    "learning.negative_phase: ExactLikelihood empty batch",
+    lambda: ardemo.ExactLikelihood()(ardemo.BoltzmannMachine(3), torch.zeros(0, 3)),
+    ValueError,
+    "empty batch",
+)
+bad(
+    "learning.negative_phase: GibbsLikelihood empty batch",
+    lambda: ardemo.GibbsLikelihood("data")(ardemo.BoltzmannMachine(3), torch.zeros(0, 3)),
+    ValueError,
+    "empty batch",
+)
+bad("sampling: autocorrelation 0 chains", lambda: ardemo.autocorrelation(torch.zeros(10, 0), 3), ValueError, "chain")
+bad(
+    "sampling: autocorrelation NaN",
+    lambda: ardemo.autocorrelation(torch.tensor([[0.0], [float("nan")], [1.0]]), 1),
+    ValueError,
+    "finite",
+)
+bad(
+    "learning.free_energy: log_mean_exp NaN",
+    lambda: free_energy.log_mean_exp(torch.tensor([float("nan")])),
+    ValueError,
+    "NaN",
+)
+bad(
+    "exact: row_observables unnormalised",
+    lambda: ardemo.row_observables(torch.zeros(8), 3),
+    ValueError,
+    "normalised",
+)
+bad(
+    "models.GaussianBernoulliRBM: log_prob NaN log_z",
+    lambda: ardemo.GaussianBernoulliRBM(4, 3).log_prob(torch.randn(2, 4), torch.tensor(float("nan"))),
+    ValueError,
+    "log_z",
+)
+bad(
+    "models.GaussianBernoulliRBM: log_prob log_z of shape (2,)",
+    lambda: ardemo.GaussianBernoulliRBM(4, 3).log_prob(torch.randn(2, 4), torch.zeros(2)),
+    ValueError,
+    "log_z",
+)
+bad(
+    "models.BoltzmannMachine: from_parameters NaN bias",
+    lambda: ardemo.BoltzmannMachine.from_parameters(torch.zeros(3, 3), torch.tensor([0.0, float("nan"), 0.0])),
+    ValueError,
+    "bias",
+)
+bad(
+    "models.GaussianBernoulliRBM: sample_chains 1-d x0",
+    lambda: ardemo.GaussianBernoulliRBM(4, 3).sample_chains(4, 2, x0=torch.randn(4)),
+    ValueError,
+    "x0",
+)
+bad(
+    "models.GaussianBernoulliRBM: sample_chains x0 of 3 chains for 5",
+    lambda: ardemo.GaussianBernoulliRBM(4, 3).sample_chains(5, 2, x0=torch.randn(3, 4)),
+    ValueError,
+    "n_chains",
+)
+
+
 @pytest.mark.parametrize("call, error, fragment", CASES)
 def test_bad_input(call, error, fragment):
     def too_slow(signum, frame):

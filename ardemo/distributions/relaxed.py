@@ -50,7 +50,15 @@ def logistic_noise(shape: torch.Size | tuple[int, ...], *, like: torch.Tensor) -
 
     >>> logistic_noise((2, 3), like=torch.zeros((), dtype=torch.float64)).dtype
     torch.float64
+
+    Half-precision noise is drawn in float32 and cast, so that it stays unbiased.
     """
+    like = check_tensor("like", like)
+    if like.dtype in (torch.float16, torch.bfloat16):
+        # their uniforms are too coarse (bfloat16 has 8 bits: u = 1/2 exactly, noise 0, in 1 draw of 256):
+        # drawn in float32, cast after the logs
+        u = open_uniform(shape, like=like.float())
+        return (torch.log(u) - torch.log1p(-u)).to(like.dtype)
     u = open_uniform(shape, like=like)
     return torch.log(u) - torch.log1p(-u)
 

@@ -230,6 +230,9 @@ def row_observables(log_p: torch.Tensor, width: int) -> dict[str, float]:
     {'magnetisation': 0.0, 'abs_magnetisation': 0.5, 'nn_correlation': 0.0}
     """
     _check_rows("log_p", log_p, width)
+    total = float(torch.logsumexp(log_p.detach().double(), 0))
+    if not abs(total) < 1e-4:  # NaN fails too
+        raise ValueError(f"log_p: expected a normalised log-distribution (logsumexp 0), got logsumexp {total:.3g}")
     x = all_configurations(width, device=log_p.device, dtype=log_p.dtype)
     s = 1 - 2 * x
     p = log_p.exp()

@@ -48,18 +48,27 @@ def randmix(net: PixelGNN, x: torch.Tensor, mixtures: int) -> torch.Tensor:
 def log_mean_exp(log_w: torch.Tensor, correct: bool = True) -> torch.Tensor:
     """:math:`\\ln\\frac1n\\sum_i w_i` over the last axis, plus (``correct``) the bin-statistics term
     :math:`\\widehat{\\mathrm{var}}(w)/(2n\\bar w^2)` that removes its :math:`O(1/n)` bias as an
-    estimate of :math:`\\ln\\mathbb{E}[w]`."""
+    estimate of :math:`\\ln\\mathbb{E}[w]`. All weights 0 give :math:`-\\infty`, an infinite one :math:`+\\infty`.
+
+    >>> log_mean_exp(torch.tensor([[0.0, 0.0], [-float("inf"), -float("inf")]]), correct=False)
+    tensor([0., -inf])
+    """
     log_w = check_tensor("log_w", log_w)
     if log_w.dim() == 0 or log_w.shape[-1] == 0:
         raise ValueError(f"log_w: expected at least one value along the last axis, got shape {tuple(log_w.shape)}")
     n = log_w.shape[-1]
+    if bool(torch.isnan(log_w).any()):
+        raise ValueError("log_w: expected log-weights without NaN, got NaN")
     top = log_w.max(-1, keepdim=True).values.detach()
-    w = (log_w - top).exp()
+    finite_top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))  # all -inf, or a +inf: below
+    w = (log_w - finite_top).exp()
     mean = w.mean(-1)
-    out = top.squeeze(-1) + mean.log()
+    out = finite_top.squeeze(-1) + mean.log()
     if correct and n > 1:
-        out = out + w.var(-1) / (2 * n * mean**2)
-    return out
+        out = out + torch.where(mean > 0, w.var(-1) / (2 * n * mean**2), torch.zeros_like(mean))
+    top = top.squeeze(-1)
+    out = torch.where(torch.isneginf(top), top, out)  # every weight 0: ln 0 = -inf
+    return torch.where(torch.isposinf(top), top, out)  # an infinite weight: +inf
 
 
 def log_mixed_prob(

@@ -21,6 +21,11 @@ from ..models.rbm import GaussianBernoulliRBM
 INITS = ("fresh", "data", "persistent")
 
 
+def _check_nonempty(batch: object) -> None:
+    if isinstance(batch, torch.Tensor) and batch.dim() >= 1 and batch.shape[0] == 0:
+        raise ValueError("batch: expected at least one configuration, got an empty batch (its mean would be NaN)")
+
+
 class ExactLikelihood:
     """Exact negative log-likelihood :math:`-\\overline{\\ln p(x)}` (enumeration, in the batch's dtype).
 
@@ -33,6 +38,7 @@ class ExactLikelihood:
     def __call__(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
         if not isinstance(model, BoltzmannMachine):
             raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
+        _check_nonempty(batch)
         return -model.log_prob(batch, dtype=batch.dtype).mean()
 
     def __repr__(self) -> str:
@@ -90,6 +96,7 @@ class GibbsLikelihood:
         if not isinstance(model, BoltzmannMachine):
             raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
         batch = model.check_event("batch", batch)
+        _check_nonempty(batch)
         negatives = model.gibbs(self.start(model, batch), self.sweeps)
         self.state = negatives
         positive, negative = model.energy(batch), model.energy(negatives)

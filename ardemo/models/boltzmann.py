@@ -43,6 +43,9 @@ def _check_couplings(weight: torch.Tensor, bias: torch.Tensor) -> None:
     n = bias.shape[0]
     if weight.shape != (n, n):
         raise ValueError(f"weight: expected shape ({n}, {n}) to match bias, got {tuple(weight.shape)}")
+    for name, value in (("weight", weight), ("bias", bias)):
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name}: expected finite values, got NaN or infinity")
     scale = 1e-5 * max(1.0, float(weight.abs().max()))
     if not torch.allclose(weight, weight.T, rtol=0.0, atol=scale):
         gap = float((weight - weight.T).abs().max())

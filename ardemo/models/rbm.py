@@ -158,6 +158,10 @@ class GaussianBernoulliRBM(EnergyBasedModel):
             x = self._draw_visible(z)
         else:
             x = self._visible(x0, "x0")
+            if x.dim() != 2 or x.shape[0] != n_chains:
+                raise ValueError(
+                    f"x0: expected shape (n_chains, n_visible) = ({n_chains}, {self.n_visible}), got {tuple(x.shape)}"
+                )
         path = torch.empty(n_steps, x.shape[0], self.n_visible, device=x.device, dtype=x.dtype)
         for t in range(n_steps):  # inputs checked once above, not at every sweep
             x = self._gibbs(x)
@@ -243,4 +247,8 @@ class GaussianBernoulliRBM(EnergyBasedModel):
             log_z = self.log_partition()
         elif not isinstance(log_z, torch.Tensor):
             log_z = check_real("log_z", log_z)
+        elif log_z.numel() != 1 or not bool(torch.isfinite(log_z).all()):
+            raise ValueError(f"log_z: expected one finite number, got a tensor of shape {tuple(log_z.shape)}: {log_z}")
+        else:
+            log_z = log_z.reshape(())
         return -self.free_energy(x) - log_z

@@ -16,8 +16,10 @@ def autocorrelation(series: torch.Tensor, max_lag: int) -> torch.Tensor:
     (torch.Size([4]), 1.0)
     """
     series = check_tensor("series", series)
-    if series.dim() != 2:
-        raise ValueError(f"series: expected shape (T, chains), got {tuple(series.shape)}")
+    if series.dim() != 2 or series.shape[1] == 0:
+        raise ValueError(f"series: expected shape (T, chains) with at least one chain, got {tuple(series.shape)}")
+    if not bool(torch.isfinite(series).all()):
+        raise ValueError("series: expected finite values, got NaN or infinity")
     length = series.shape[0]
     max_lag = check_int("max_lag", max_lag, minimum=0, maximum=length - 1)
     centred = series - series.mean()

@@ -1831,6 +1831,33 @@ bad(
 )
 
 
+# --- limits checked before any training or allocation ---------------------------------------------
+bad(
+    "models.SigmoidBeliefNetwork: log_prob of 784 pixels over 2**20 states",
+    lambda: ardemo.SigmoidBeliefNetwork(784, 20).log_prob(torch.zeros(1, 784)),
+    ValueError,
+    "at most 16 units",
+)
+bad(
+    "experiments: rebar-sbn ll_samples 1e8",
+    lambda: ardemo.experiments.make_settings(ardemo.experiments.REGISTRY["rebar-sbn"], {"ll_samples": 10**8}),
+    ValueError,
+    "ll_samples",
+)
+bad(
+    "experiments: boltzmann-mnist temperatures 1e9",
+    lambda: ardemo.experiments.make_settings(ardemo.experiments.REGISTRY["boltzmann-mnist"], {"temperatures": 10**9}),
+    ValueError,
+    "temperatures",
+)
+bad(
+    "experiments: pixelgnn-lattice mixtures 1e8",
+    lambda: ardemo.experiments.make_settings(ardemo.experiments.REGISTRY["pixelgnn-lattice"], {"mixtures": 10**8}),
+    ValueError,
+    "mixtures",
+)
+
+
 @pytest.mark.parametrize("call, error, fragment", CASES)
 def test_bad_input(call, error, fragment):
     def too_slow(signum, frame):

@@ -211,3 +211,38 @@ def test_half_precision_noise_is_unbiased():
         assert noise.dtype == dtype and float(noise.float().abs().max()) < 30
         hard = binary_concrete(torch.zeros(n, dtype=dtype), hard=True).float().mean()
         assert abs(float(hard) - 0.5) < 5 * (0.25 / n) ** 0.5, (dtype, float(hard))
+
+
+def test_the_enumeration_limit_is_safe_and_reachable():
+    """784 pixels: 16 first-layer units (2**16 x 784 numbers, 200 MB) are summed exactly; 17 are
+    refused at once (20 used to take 62 s and 7 GB)."""
+    import time
+
+    from ardemo import SigmoidBeliefNetwork
+
+    x = torch.zeros(1, 784)
+    assert torch.isfinite(SigmoidBeliefNetwork(784, 16).log_prob(x)).all()
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="at most 16 units"):
+        SigmoidBeliefNetwork(784, 17).log_prob(x)
+    assert time.perf_counter() - start < 1.0
+
+
+def test_importance_sampling_holds_at_most_max_draws():
+    """With more samples than max_draws the draws come in chunks (they used to be drawn all at once)."""
+    from ardemo import SigmoidBeliefNetwork
+
+    torch.manual_seed(0)
+    model = SigmoidBeliefNetwork(12, 4)
+    x = model.sample(3)
+    seen = []
+    original = model.log_weights
+
+    def spy(events, samples=1):
+        seen.append(events.shape[0] * samples)
+        return original(events, samples)
+
+    model.log_weights = spy
+    estimate = model.importance_log_prob(x, samples=5000, max_draws=1000)
+    assert max(seen) <= 1000
+    assert torch.allclose(estimate, model.log_prob(x), atol=0.05)

@@ -91,7 +91,11 @@ class BoltzmannMNIST:
             check_int(name, getattr(self, name), minimum=0)
         check_int("eval_images", self.eval_images, minimum=2, maximum=HELD_OUT)  # a standard error needs two
         check_int("raise_images", self.raise_images, minimum=2, maximum=self.eval_images)
-        check_int("ais_chains", self.ais_chains, minimum=2)
+        check_int("ais_chains", self.ais_chains, minimum=2, maximum=100_000)
+        # used only after training: bounded before it (AIS and RAISE run temperatures x chains Gibbs sweeps)
+        check_int("temperatures", self.temperatures, minimum=1, maximum=1_000_000)
+        check_int("samples", self.samples, minimum=1, maximum=10_000)
+        check_int("sample_sweeps", self.sample_sweeps, minimum=0, maximum=1_000_000)
         check_positive_float("lr", self.lr)
         if not (isinstance(self.weight_scale, (int, float)) and self.weight_scale >= 0):
             raise ValueError(f"weight_scale: expected a number >= 0, got {self.weight_scale!r}")

@@ -40,6 +40,13 @@ def _check_settings(s: PixelGNNLattice | PixelGNN4x4, block: str) -> None:
         check_int(name, getattr(s, name), minimum=1)
     for name in ("batch", "samples"):  # a standard error needs two values
         check_int(name, getattr(s, name), minimum=2)
+    # the mixture estimate holds samples x mixtures images: bounded before training (2**28 sites, 1 GB)
+    sites = s.samples * s.mixtures * getattr(s, "size", 4) ** 2
+    if sites > 2**28:
+        raise ValueError(
+            f"mixtures: samples x mixtures x size**2 = {sites:,} sites is too many for the evaluation "
+            f"(about {4 * sites / 2**30:.0f} GB); expected at most {2**28:,}: fewer samples or mixtures"
+        )
     if getattr(s, block) % s.log_every:
         raise ValueError(f"{block}: expected a multiple of log_every ({s.log_every}), got {getattr(s, block)}")
     for name in ("lr", "radius", "coupling"):

@@ -42,6 +42,8 @@ from .registry import Outcome, Run, register
 MODELS = ("linear", "two-layer", "nonlinear")
 DATA = ("mnist-test", "mnist", "omniglot")
 HELD_OUT = 1000
+MAX_LL_SAMPLES = 100_000
+"""At most this many importance samples per held-out image: 1,000 images then take about 100 minutes."""
 """How many images are held out. With MNIST they are the last 1,000 of the official test split,
 whichever MNIST data trains; with Omniglot, 1,000 drawings of its evaluation alphabets."""
 
@@ -69,8 +71,14 @@ class RebarSBN:
         for name, allowed in (("model", MODELS), ("estimator", ESTIMATORS), ("data", DATA)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}: expected one of {allowed}, got {getattr(self, name)!r}")
-        for name in ("units", "steps", "batch", "log_every", "eval_every", "ll_samples"):
+        for name in ("units", "steps", "batch", "log_every", "eval_every"):
             check_int(name, getattr(self, name), minimum=1)
+        # used only after training: bounded here, before any (see the cost in the message)
+        if not isinstance(self.ll_samples, int) or not 1 <= self.ll_samples <= MAX_LL_SAMPLES:
+            raise ValueError(
+                f"ll_samples: expected an integer in [1, {MAX_LL_SAMPLES:,}] (importance samples per held-out image; "
+                f"1,000 take about a minute on one CPU thread), got {self.ll_samples!r}"
+            )
         check_int("eval_images", self.eval_images, minimum=2, maximum=HELD_OUT)  # a standard error needs two
         check_int("variance_repeats", self.variance_repeats, minimum=2)
         check_int("seed", self.seed, minimum=0)

@@ -23,6 +23,13 @@ from ..core.validation import check_binary, check_int, check_last_dim, check_ten
 from ..distributions.base import ProbabilisticModel
 from ..distributions.bernoulli import _bernoulli_log_prob, _pairwise_bernoulli_log_prob
 
+MAX_ENUMERATION_NUMBERS = 2**26
+"""At most this many numbers held at once by an exact sum over a layer's states (256 MB in float32)."""
+
+
+def _max_states_bits(width: int) -> int:
+    return max(0, (MAX_ENUMERATION_NUMBERS // max(width, 1)).bit_length() - 1)
+
 
 def _net(n_in: int, n_out: int, hidden: tuple[int, ...]) -> nn.Module:
     """Linear, or tanh layers of the widths ``hidden`` and then a linear output."""
@@ -185,6 +192,14 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
             check_enumerable(f"n_latent[{k}]", d)
         for k, (a, b) in enumerate(zip(sizes, sizes[1:])):  # two adjacent layers: 2^(a + b) pairs of states
             check_enumerable(f"n_latent[{k}] + n_latent[{k + 1}]", a + b, "units in two adjacent layers")
+        # the decoder's output for every state of the first layer: 2^d1 x n_visible numbers
+        count = 2 ** sizes[0] * max(self.n_visible, max(self.hidden, default=0))
+        if count > MAX_ENUMERATION_NUMBERS:
+            raise ValueError(
+                f"n_latent[0]: enumerating its 2**{sizes[0]} states holds {count:,} numbers at once "
+                f"({self.n_visible} pixels each), more than the library's limit of {MAX_ENUMERATION_NUMBERS:,} "
+                f"(256 MB in float32); expected at most {_max_states_bits(self.n_visible)} units in the first layer"
+            )
         p = self.prior_logits
         return [all_configurations(d, device=p.device, dtype=p.dtype) for d in sizes]
 
@@ -230,8 +245,8 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
     def importance_log_prob(self, x: torch.Tensor, samples: int = 1000, max_draws: int = 100_000) -> torch.Tensor:
         """Importance-sampled :math:`\\ln p(x) \\approx \\ln \\frac1S \\sum_s w_s` with the recognition
         network as proposal, per event of ``x`` (shape ``(..., n_visible)``); a lower bound in expectation
-        that tightens as :math:`S` grows (Burda et al. 2016). Events are taken in chunks of at most
-        ``max_draws`` draws.
+        that tightens as :math:`S` grows (Burda et al. 2016). No more than ``max_draws`` draws are held at
+        once: events are taken in chunks, and with ``samples > max_draws`` each event's draws too.
 
         >>> model = SigmoidBeliefNetwork(4, 3)
         >>> x = model.sample(6)
@@ -244,12 +259,20 @@ class SigmoidBeliefNetwork(ProbabilisticModel):
         flat = x.reshape(-1, self.n_visible)
         if flat.shape[0] == 0:
             raise ValueError(f"x: expected at least one event, got shape {tuple(x.shape)}")
-        rows = max(1, max_draws // samples)
-        parts = [
-            torch.logsumexp(self.log_weights(flat[i : i + rows], samples), 0) - math.log(samples)
-            for i in range(0, flat.shape[0], rows)
-        ]
-        return torch.cat(parts).reshape(x.shape[:-1])
+        if samples <= max_draws:
+            rows = max_draws // samples
+            parts = [
+                torch.logsumexp(self.log_weights(flat[i : i + rows], samples), 0) - math.log(samples)
+                for i in range(0, flat.shape[0], rows)
+            ]
+            return torch.cat(parts).reshape(x.shape[:-1])
+        # more samples than max_draws: each event in chunks of max_draws draws, combined by logsumexp
+        out = []
+        for i in range(flat.shape[0]):
+            chunks = [min(max_draws, samples - j) for j in range(0, samples, max_draws)]
+            sums = torch.stack([torch.logsumexp(self.log_weights(flat[i : i + 1], m), 0) for m in chunks])
+            out.append(torch.logsumexp(sums, 0) - math.log(samples))
+        return torch.cat(out).reshape(x.shape[:-1])
 
     def exact_elbo(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`\\mathbb{E}_{q(b \\mid x)}[\\ln p(x,b) - \\ln q(b \\mid x)]` per event of ``x`` (shape

@@ -246,3 +246,36 @@ def test_importance_sampling_holds_at_most_max_draws():
     estimate = model.importance_log_prob(x, samples=5000, max_draws=1000)
     assert max(seen) <= 1000
     assert torch.allclose(estimate, model.log_prob(x), atol=0.05)
+
+
+@pytest.mark.parametrize("fault", ["empty", "truncated", "swapped"])
+def test_a_broken_mnist_file_is_named(tmp_path, fault):
+    """Raw MNIST files that are empty, truncated or swapped used to give torchvision's errors, which do
+    not name the file."""
+    from ardemo.data import datasets
+
+    source = pathlib.Path(__file__).resolve().parents[2] / "shared" / "data" / "MNIST" / "raw"
+    images, labels = "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"
+    if not any((source / f"{images}{ext}").exists() for ext in ("", ".gz")):
+        pytest.skip("the MNIST test split is not beside the repository")
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+
+    def plain(stem):
+        import gzip
+
+        path = source / stem
+        return path.read_bytes() if path.exists() else gzip.open(f"{path}.gz").read()
+
+    image_bytes, label_bytes = plain(images), plain(labels)
+    if fault == "empty":
+        image_bytes = b""
+    elif fault == "truncated":
+        image_bytes = image_bytes[: len(image_bytes) // 2]
+    else:
+        image_bytes, label_bytes = label_bytes, image_bytes
+    (raw / images).write_bytes(image_bytes)
+    (raw / labels).write_bytes(label_bytes)
+    with pytest.raises(ValueError, match="t10k-(images|labels)") as error:
+        datasets.mnist("test", root=tmp_path)
+    assert str(raw) in str(error.value)

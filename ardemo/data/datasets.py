@@ -190,7 +190,7 @@ def _read_idx(raw: Path, stem: str, md5s: dict[str, str], reader) -> torch.Tenso
 
     plain, packed = raw / stem, raw / f"{stem}.gz"
     if plain.is_file():
-        return reader(str(plain))
+        return _read_checked(plain, stem, reader)
     if not packed.is_file():
         return None
     if not check_integrity(str(packed), md5s.get(packed.name)):
@@ -199,7 +199,20 @@ def _read_idx(raw: Path, stem: str, md5s: dict[str, str], reader) -> torch.Tenso
         target = Path(tmp) / stem
         with gzip.open(packed, "rb") as src, open(target, "wb") as dst:
             shutil.copyfileobj(src, dst)
-        return reader(str(target))
+        return _read_checked(target, stem, reader, shown=packed)
+
+
+def _read_checked(path: Path, stem: str, reader, shown: Path | None = None) -> torch.Tensor:
+    """``reader(path)``, with any failure (an empty, truncated or swapped file) as a ``ValueError`` that
+    names the file and what it should hold."""
+    what = "images (an IDX file of shape (n, rows, cols))" if "images" in stem else "labels (an IDX file of shape (n,))"
+    try:
+        return reader(str(path))
+    except Exception as error:  # torchvision's readers fail with assertions, struct or shape errors
+        detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise ValueError(
+            f"{shown or path}: expected {what}; the file is empty, truncated or another file ({detail})"
+        ) from None
 
 
 def _load_idx_dataset(

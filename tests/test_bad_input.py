@@ -1858,6 +1858,10 @@ bad(
 )
 
 
+bad("lattices: space_group of 64x64", lambda: ardemo.FlatLattice(64, 2).space_group(), ValueError, "randperm")
+bad("lattices: TreeLattice(1024, 2)", lambda: ardemo.TreeLattice(1024, 2), ValueError, "at most 65,536 sites")
+
+
 @pytest.mark.parametrize("call, error, fragment", CASES)
 def test_bad_input(call, error, fragment):
     def too_slow(signum, frame):

@@ -12,6 +12,7 @@ Both orders visit each site exactly once, so :math:`q(x) = \\prod_k q(y_k \\mid 
 from __future__ import annotations
 
 import itertools
+import math
 
 import torch
 
@@ -83,6 +84,13 @@ class Lattice:
         """Every space-group element as a site permutation, shape ``(dim! * 2**dim * size**dim, n_sites)``
         (distinct elements; for ``size = 2`` some coincide and appear once)."""
         d = self.dimension
+        elements = math.factorial(d) * 2**d * self.size**d
+        if elements * self.n_sites > MAX_GROUP_NUMBERS:
+            raise ValueError(
+                f"size: the space group of a {self.size}^{d} lattice has {elements:,} elements of {self.n_sites:,} "
+                f"sites each ({elements * self.n_sites:,} numbers), more than {MAX_GROUP_NUMBERS:,}; "
+                "draw random elements with randperm(n) instead"
+            )
         combos = itertools.product(
             itertools.permutations(range(d)),
             itertools.product([1, -1], repeat=d),
@@ -90,6 +98,12 @@ class Lattice:
         )
         axes, signs, shift = (torch.tensor(list(part)) for part in zip(*combos))
         return torch.unique(self._permutations(axes, signs, shift), dim=0)
+
+
+MAX_GROUP_NUMBERS = 2**26
+"""At most this many numbers in a lattice's full space group (elements x sites: 512 MB of indices)."""
+MAX_TREE_SITES = 2**16
+"""At most this many sites in a :class:`TreeLattice` (256 x 256; building one takes about a second)."""
 
 
 def _radius(radius: object) -> float:
@@ -158,6 +172,11 @@ class TreeLattice(Lattice):
         super().__init__(size, dim)
         if self.size & (self.size - 1):
             raise ValueError(f"size: a tree lattice needs a power of two, got {size}")
+        if self.n_sites > MAX_TREE_SITES:
+            raise ValueError(
+                f"size: a tree lattice of {self.size}^{self.dimension} = {self.n_sites:,} sites is too large to build "
+                f"(its nodes are laid out one by one); expected at most {MAX_TREE_SITES:,} sites"
+            )
         n, d = self.n_sites, self.dimension
         self.n_nodes = n
         lo = torch.zeros(n, d, dtype=torch.long)

@@ -23,7 +23,7 @@ ifeq ($(origin ARDEMO_DATA_DIR), undefined)
   endif
 endif
 
-.PHONY: help install book test test-grading unit lint format nbval streams notebooks exercises grade lab bench experiments check-pages clean
+.PHONY: help install book test test-grading unit lint format nbval streams notebooks exercises grade lab bench mutants experiments check-pages clean
 
 help:
 	@echo "make book       build the HTML book, executing every notebook (book/_build/html)"
@@ -36,6 +36,7 @@ help:
 	@echo "make grade SUBMISSIONS=dir  grade the students' lab notebooks in dir with nbgrader; prints a score table"
 	@echo "make lab        JupyterLab on book/ (chapters open as notebooks; LAB_ARGS=... passes options)"
 	@echo "make bench      benchmarks"
+	@echo "make mutants    every chapter with each planted fault: the check cells that catch it (minutes)"
 	@echo "make check-pages  the built book's pages in headless Chromium (run make book first)"
 	@echo "make experiments  regenerate every results file in book/data (hours on a CPU; see the README)"
 	@echo "make clean      remove build outputs (keeps .venv)"
@@ -156,6 +157,10 @@ check-pages: $(STAMP)
 	    || echo "check-pages: apt-get could not install chromium"; \
 	fi
 	$(PY) -m ardemo.book.pages book/_build/html
+
+# planted faults (ardemo/book/mutants.py): each chapter run with one known mistake; make test runs the fast subset
+mutants: $(STAMP)
+	$(PY) -m ardemo.book.mutants
 
 bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_sampling.py

@@ -1,0 +1,211 @@
+"""Planted faults: run a chapter with one known mistake put in, and see which check cells catch it.
+
+A :class:`Fault` is a real mistake — from a source (``000`` … ``004``, the seeds the chapters follow)
+or a classic one — written as a few lines of Python that patch the library before the chapter runs
+(a monkeypatch of one function or class). :func:`run_fault` executes the chapter with that patch in
+a fresh kernel, every cell even after a failure, and reports the check cells (``# check: ...``) that
+failed with an ``AssertionError``. A fault that no check catches is a finding: either a check is
+missing, or the chapter should say why the mistake does not matter.
+
+    python -m ardemo.book.mutants            # every fault (make mutants)
+    python -m ardemo.book.mutants --fast     # the fast subset: each chapter stops at the check expected to fire
+    python -m ardemo.book.mutants --fault NAME
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+BOOK = Path(__file__).resolve().parents[2] / "book"
+
+
+@dataclass(frozen=True)
+class Fault:
+    """One planted mistake: where it comes from, the patch that plants it, and the check cell (a
+    fragment of its first line) that must catch it."""
+
+    name: str
+    chapter: str
+    source: str
+    description: str
+    patch: str
+    catches: str
+    fast: bool = True
+
+
+@dataclass
+class Outcome:
+    """What a run with a planted fault gave: the check cells that failed, other cells that failed (errors
+    that followed from the fault), and the time."""
+
+    fault: Fault
+    caught: list[str] = field(default_factory=list)
+    other_errors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def as_expected(self) -> bool:
+        return any(self.fault.catches in title for title in self.caught)
+
+
+def _check_title(source: str) -> str | None:
+    first = source.lstrip().splitlines()[0] if source.strip() else ""
+    return first[len("# check:") :].strip() if first.startswith("# check:") else None
+
+
+_PATCH_PRELUDE = "# planted fault (ardemo.book.mutants): patched before the chapter runs\n"
+
+FAULTS: list[Fault] = [
+    Fault(
+        name="masked layer sees its own input",
+        chapter="autoregressive",
+        source="000",
+        description="the first masked layer built with diagonal=0 instead of -1: conditional i sees x_i",
+        patch="""
+import ardemo.models.autoregressive as _ar
+_init = _ar.AutoregressiveLinear.__init__
+def _leaky(self, *args, diagonal=0, **kwargs):
+    _init(self, *args, diagonal=0 if diagonal == -1 else diagonal, **kwargs)
+_ar.AutoregressiveLinear.__init__ = _leaky
+""",
+        catches="normalised, and strictly causal",
+    ),
+    Fault(
+        name="probabilities fed forward while sampling",
+        chapter="autoregressive",
+        source="000",
+        description="sampling feeds each site's probability, not its 0/1 sample, to the later conditionals "
+        "(the samples returned are 0/1, drawn from those probabilities at the end)",
+        patch="""
+import torch
+import ardemo.models.autoregressive as _ar
+def _sample(self, n):  # each site's probability goes on to the later conditionals; 0/1 drawn at the end
+    probs = self._autoregress(n, lambda i, logits: torch.sigmoid(logits))
+    return (torch.rand_like(probs) < probs).to(probs.dtype)
+_ar.AutoregressiveModel._sample = _sample
+""",
+        catches="samples follow q",
+    ),
+    Fault(
+        name="conditional sample is z itself",
+        chapter="rebar",
+        source="003",
+        description="the relaxed pass reads u instead of v (the source's random_sample_soft_v): z~ = z, "
+        "gradient and all, so REBAR's two correction terms cancel",
+        patch="""
+import ardemo.distributions.relaxed as _rx
+import ardemo.learning.estimators as _est
+def _v_is_u(logits, u):
+    return u
+def _z_from_u(logits, b, v):
+    return _rx._logistic(logits, v)
+for _m in (_rx, _est):
+    _m._coupled_uniform, _m._conditional_logistic = _v_is_u, _z_from_u
+""",
+        catches="gradients flow through the conditional sample",
+    ),
+    Fault(
+        name="b = 0 branch with v and 1 - theta swapped",
+        chapter="rebar",
+        source="003",
+        description="the b = 0 branch of p(z | b) uses log(v(1 - theta)) where log((1 - v) theta) belongs",
+        patch="""
+import torch
+import torch.nn.functional as F
+import ardemo.distributions.relaxed as _rx
+import ardemo.learning.estimators as _est
+def _swapped(logits, b, v):
+    log_ratio = torch.log(v) - torch.log1p(-v)
+    positive = F.softplus(log_ratio + F.softplus(logits))
+    negative = -F.softplus(log_ratio + F.softplus(logits))  # the slip: v(1 - theta) for (1 - v) theta
+    return torch.where(b > 0.5, positive, negative)
+for _m in (_rx, _est):
+    _m._conditional_logistic = _swapped
+""",
+        catches="the coupled z~ reproduces z",
+    ),
+]
+
+
+def _notebook(fault: Fault, book: Path, fast: bool):
+    import jupytext
+    import nbformat
+
+    nb = jupytext.read(book / f"{fault.chapter}.md")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    if fast:  # stop after the check cell that should catch the fault
+        for i, cell in enumerate(nb.cells):
+            title = _check_title(cell.source) if cell.cell_type == "code" else None
+            if title is not None and fault.catches in title:
+                nb.cells = nb.cells[: i + 1]
+                break
+    if not code:
+        raise ValueError(f"{fault.chapter}: the chapter has no code cells")
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_PATCH_PRELUDE + fault.patch.strip() + "\n"))
+    return nb
+
+
+def run_fault(fault: Fault, book: Path = BOOK, fast: bool = False, timeout: int = 600) -> Outcome:
+    """Run ``fault.chapter`` with ``fault`` planted (every cell, errors or not; with ``fast`` only up to the
+    check expected to catch it) and report the check cells that failed."""
+    from nbclient import NotebookClient
+
+    nb = _notebook(fault, Path(book), fast)
+    start = time.perf_counter()
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", allow_errors=True, resources={"metadata": {"path": str(book)}}
+    )
+    client.execute()
+    outcome = Outcome(fault, seconds=time.perf_counter() - start)
+    for cell in nb.cells[1:]:
+        if cell.cell_type != "code":
+            continue
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if not errors:
+            continue
+        title = _check_title(cell.source)
+        if title is not None and errors[0].get("ename") == "AssertionError":
+            outcome.caught.append(title)
+        else:
+            first = cell.source.strip().splitlines()[0][:60] if cell.source.strip() else "(empty)"
+            outcome.other_errors.append(f"{errors[0].get('ename')} in: {first}")
+    return outcome
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """The faults, their chapters and the check cells that caught them (or ``not caught``)."""
+    lines = []
+    for o in outcomes:
+        caught = "; ".join(o.caught) if o.caught else "NOT CAUGHT"
+        mark = "ok " if o.as_expected else "!! "
+        lines.append(f"{mark}{o.fault.source} {o.fault.chapter}: {o.fault.name} -> {caught} ({o.seconds:.0f} s)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m ardemo.book.mutants", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--fast", action="store_true", help="stop each chapter at the check expected to fire")
+    parser.add_argument("--fault", action="append", default=None, help="run only this fault (by name)")
+    parser.add_argument("--book", type=Path, default=BOOK)
+    opts = parser.parse_args(argv)
+    chosen = [f for f in FAULTS if opts.fault is None or f.name in opts.fault]
+    if opts.fault and len(chosen) != len(opts.fault):
+        known = ", ".join(f.name for f in FAULTS)
+        print(f"error: --fault: expected one of: {known}", file=sys.stderr)
+        return 2
+    outcomes = []
+    for fault in chosen:
+        outcome = run_fault(fault, opts.book, fast=opts.fast and fault.fast)
+        outcomes.append(outcome)
+        print(table([outcome]), flush=True)
+    missed = [o for o in outcomes if not o.as_expected]
+    print(f"\n{len(outcomes) - len(missed)} of {len(outcomes)} planted faults caught by the check expected")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -128,6 +128,67 @@ for _m in (_rx, _est):
 """,
         catches="the coupled z~ reproduces z",
     ),
+    Fault(
+        name="Gibbs step returns probabilities",
+        chapter="boltzmann_nce",
+        source="002",
+        description="each unit is set to its conditional probability sigma(Wx + b), not a 0/1 sample of it",
+        patch="""
+import torch
+import ardemo.models.boltzmann as _bm
+def _probabilities(x, weight, bias, uniforms=None):
+    x = x.clone()
+    for i in range(x.shape[-1]):
+        x[..., i] = torch.sigmoid(x @ weight[:, i] + bias[i])
+    return x
+_bm._gibbs_sweep = _probabilities
+""",
+        catches="Gibbs samples follow the exact Boltzmann distribution",
+    ),
+    Fault(
+        name="energy divided by 1000",
+        chapter="boltzmann_nce",
+        source="002",
+        description="the energy scaled by 1/1000 (which let the source's training run): the exact "
+        "distribution is then nearly uniform, while the Gibbs sampler still uses W and b",
+        patch="""
+import ardemo.models.boltzmann as _bm
+_energy = _bm.BoltzmannMachine._energy
+_bm.BoltzmannMachine._energy = lambda self, x: _energy(self, x) / 1000
+""",
+        catches="Gibbs samples follow the exact Boltzmann distribution",
+    ),
+    Fault(
+        name="energy from the upper triangle of W",
+        chapter="boltzmann_nce",
+        source="002",
+        description="a non-symmetric use of W: the energy -x^T triu(W) x / 2 counts each coupling half, "
+        "while the Gibbs sweep reads the full row",
+        patch="""
+import ardemo.models.boltzmann as _bm
+def _half(self, x):
+    w, b = self.weight.to(x.dtype).triu(1), self.bias.to(x.dtype)
+    return -0.5 * ((x @ w) * x).sum(-1) - x @ b
+_bm.BoltzmannMachine._energy = _half
+""",
+        catches="Gibbs samples follow the exact Boltzmann distribution",
+    ),
+    Fault(
+        name="normal given the variance",
+        chapter="gaussian_rbm",
+        source="004",
+        description="x ~ N(b + Wz, sigma^2) drawn with torch.normal given sigma^2 where the standard deviation belongs",
+        patch="""
+import torch
+import ardemo.models.rbm as _rbm
+def _draw_visible(self, z):
+    mean = self.b + z @ self.W.T
+    return torch.normal(mean, self.sigma2.expand_as(mean))
+_rbm.GaussianBernoulliRBM._draw_visible = _draw_visible
+""",
+        catches="one Gibbs step has the exact conditional variance",
+        fast=False,  # its check comes late in the chapter (about a minute)
+    ),
 ]
 
 

@@ -2,8 +2,8 @@
 
 A Bernoulli variable with logit :math:`\\ell` is a two-class categorical with logits
 :math:`(0, \\ell)`. Adding Gumbel noise :math:`g_0, g_1` and taking a softmax at
-temperature :math:`\\tau` gives the one-hot relaxation; its second coordinate is
-:math:`\\sigma((\\ell + L)/\\tau)` with :math:`L = g_1 - g_0 \\sim \\mathrm{Logistic}(0, 1)`.
+temperature :math:`\\lambda` gives the one-hot relaxation; its second coordinate is
+:math:`\\sigma((\\ell + L)/\\lambda)` with :math:`L = g_1 - g_0 \\sim \\mathrm{Logistic}(0, 1)`.
 """
 
 from __future__ import annotations
@@ -69,11 +69,11 @@ def binary_concrete(
     hard: bool = False,
     noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Reparameterised relaxed Bernoulli sample :math:`\\sigma((\\ell + L)/\\tau)`.
+    """Reparameterised relaxed Bernoulli sample :math:`\\sigma((\\ell + L)/\\lambda)` (temperature :math:`\\lambda`).
 
     Args:
         logits: Bernoulli logits :math:`\\ell`, any shape.
-        temperature: :math:`\\tau > 0`; as :math:`\\tau \\to 0` samples approach 0/1.
+        temperature: :math:`\\lambda > 0`; as :math:`\\lambda \\to 0` samples approach 0/1.
         hard: if true, return the exact Bernoulli sample :math:`H(\\ell + L)` (0 or 1)
             whose gradient is the relaxed sample's (straight-through).
         noise: logistic noise :math:`L` to use instead of fresh draws (same shape as logits).

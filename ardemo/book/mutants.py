@@ -189,6 +189,20 @@ _rbm.GaussianBernoulliRBM._draw_visible = _draw_visible
         catches="one Gibbs step has the exact conditional variance",
         fast=False,  # its check comes late in the chapter (about a minute)
     ),
+    Fault(
+        name="REINFORCE without its baseline",
+        chapter="rebar",
+        source="003",
+        description="the baseline passed to REINFORCE is ignored where the chapter compares variances",
+        patch="""
+import ardemo.learning.estimators as _est
+_reinforce = _est.reinforce
+def _no_baseline(f, logits, *, baseline=0.0, **kwargs):
+    return _reinforce(f, logits, **kwargs)
+_est.reinforce = _no_baseline
+""",
+        catches="the unbiased estimators reach the optimum",
+    ),
 ]
 
 

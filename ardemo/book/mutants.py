@@ -35,6 +35,9 @@ class Fault:
     patch: str
     catches: str
     fast: bool = True
+    edit: tuple[str, str] | None = None
+    """Text replaced in the chapter's code cells (for a mistake in code the chapter writes itself, like the
+    lab's training loop), besides or instead of a ``patch``."""
 
 
 @dataclass
@@ -53,8 +56,15 @@ class Outcome:
 
 
 def _check_title(source: str) -> str | None:
-    first = source.lstrip().splitlines()[0] if source.strip() else ""
-    return first[len("# check:") :].strip() if first.startswith("# check:") else None
+    """The first line of a check cell (``# check: ...`` or, in a lab, ``# check task N: ...``), without the
+    ``# check:`` prefix; ``None`` for any other cell. A lab's graded cell starts with a ``:grade:`` line."""
+    lines = [line for line in source.strip().splitlines() if not line.startswith(":grade:") and line.strip()]
+    first = lines[0] if lines else ""
+    if first.startswith("# check:"):
+        return first[len("# check:") :].strip()
+    if first.startswith("# check task"):
+        return first[len("# ") :].strip()
+    return None
 
 
 _PATCH_PRELUDE = "# planted fault (ardemo.book.mutants): patched before the chapter runs\n"
@@ -203,6 +213,34 @@ _est.reinforce = _no_baseline
 """,
         catches="the unbiased estimators reach the optimum",
     ),
+    Fault(
+        name="CD samples drawn as means",
+        chapter="gaussian_rbm",
+        source="004",
+        description="the lab's Gibbs sweep keeps x = E[x | z] instead of drawing x ~ N(b + Wz, sigma^2)",
+        patch="pass",
+        edit=("x = torch.normal(mean, var.sqrt())", "x = mean"),
+        catches="check task 4",
+    ),
+    Fault(
+        name="lab: torch.normal given the variance",
+        chapter="gaussian_rbm",
+        source="004",
+        description="the lab's sweep passes the variance to torch.normal, which takes the standard deviation",
+        patch="pass",
+        edit=("x = torch.normal(mean, var.sqrt())", "x = torch.normal(mean, var)"),
+        catches="check task 4",
+    ),
+    Fault(
+        name="the loss with the source's sign",
+        chapter="gaussian_rbm",
+        source="004",
+        description="the contrastive loss c(data) - c(model) instead of c(model) - c(data): training climbs the energy",
+        patch="pass",
+        edit=("loss = sign * (machine(model_samples)", "loss = -sign * (machine(model_samples)"),
+        catches="no model beats the data's entropy",
+        fast=False,
+    ),
 ]
 
 
@@ -212,6 +250,13 @@ def _notebook(fault: Fault, book: Path, fast: bool):
 
     nb = jupytext.read(book / f"{fault.chapter}.md")
     code = [c for c in nb.cells if c.cell_type == "code"]
+    if fault.edit is not None:
+        old, new = fault.edit
+        hits = [c for c in code if old in c.source]
+        if not hits:
+            raise ValueError(f"{fault.name}: the chapter {fault.chapter} has no code cell containing {old!r}")
+        for cell in hits:
+            cell.source = cell.source.replace(old, new)
     if fast:  # stop after the check cell that should catch the fault
         for i, cell in enumerate(nb.cells):
             title = _check_title(cell.source) if cell.cell_type == "code" else None

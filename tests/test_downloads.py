@@ -42,3 +42,23 @@ def test_a_downloaded_chapter_that_reads_results_files_runs_in_a_foreign_folder(
     assert not [o for o in outputs if o.get("output_type") == "error"]
     table = "".join(o.get("data", {}).get("text/html", "") for o in outputs)
     assert "results files" in table and "rebar-sbn-linear-nvil.json" in table
+
+
+def test_downloaded_notebooks_carry_no_myst_markup():
+    """The .ipynb downloads used to show MyST's solution fences, ':class: dropdown', a raw {solution}
+    block, an empty {nb-exec-table} and citations as bare keys: Jupyter shows all of them raw."""
+    import re
+
+    from ardemo.book.student_edition import bibliography, plain_notebook
+
+    book = Path(__file__).resolve().parents[1] / "book"
+    citations = bibliography((book / "references.bib").read_text())
+    chapters = [p for p in sorted(book.glob("*.md")) if "\nkernelspec:" in p.read_text()[:2000]]
+    assert len(chapters) >= 8
+    for chapter in chapters:
+        notebook = plain_notebook(chapter, citations)
+        markdown = "\n".join(c.source for c in notebook.cells if c.cell_type == "markdown")
+        for leftover in ("{solution", "{nb-exec-table}", ":class: dropdown", "{cite}", "{exercise}", "{eq}"):
+            assert leftover not in markdown, (chapter.name, leftover)
+        assert not re.search(r"^`{3,}\{", markdown, re.M), (chapter.name, re.findall(r"^`{3,}\{[^\n]*", markdown, re.M))
+        assert not re.search(r"\[[a-z]+\d{4}[a-z]*\]", markdown), (chapter.name, "a citation left as a bare key")

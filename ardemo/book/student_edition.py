@@ -40,24 +40,78 @@ _EXERCISE = re.compile(r"^(`{3,})\{exercise\}[ \t]*([^\n]*)\n((?::[^\n]*\n)*)(.*
 _ROLE = re.compile(r"\{(\w+)\}`([^`]*)`")
 
 
-def plain_markdown(text: str) -> str:
-    r"""MyST's book-only markup in markdown as plain Jupyter markdown: no ``(label)=`` lines, exercises as
-    bold headings, ``{cite}`` keys in brackets, ``{ref}``/``{download}`` by their text, other roles as code.
+_SOLUTION_START = re.compile(r"^(`{3,})\{solution-start\}[^\n]*\n(?::[^\n]*\n)*\1[ \t]*\n?", re.M)
+_SOLUTION_END = re.compile(r"^(`{3,})\{solution-end\}[^\n]*\n(?::[^\n]*\n)*\1[ \t]*\n?", re.M)
+_SOLUTION = re.compile(r"^(`{3,})\{solution\}[ \t]*[^\n]*\n((?::[^\n]*\n)*)(.*?)^\1[ \t]*$", re.M | re.S)
+_EMPTY_DIRECTIVE = re.compile(r"^(`{3,})\{nb-exec-table\}[^\n]*\n(?::[^\n]*\n)*\1[ \t]*\n?", re.M)
+
+
+def bibliography(bib: str) -> dict[str, str]:
+    r"""Citation keys of a BibTeX text and how a reader sees them: ``Author (year)``, ``A and B (year)`` or
+    ``A et al. (year)``, from the entries' ``author`` and ``year`` fields.
+
+    >>> bibliography("@article{k1,\n  author = {Tucker, George and Mnih, Andriy and Maddison, Chris},\n  year = {2017}\n}")
+    {'k1': 'Tucker et al. (2017)'}
+    """
+    out = {}
+    for match in re.finditer(r"@\w+\{([^,\s]+),(.*?)\n\}", bib, re.S):
+        key, body = match.groups()
+        author = re.search(r"author\s*=\s*\{(.*?)\},?\s*\n", body, re.S)
+        year = re.search(r"year\s*=\s*\{?(\d{4})", body)
+        if not author:
+            continue
+        names = [n.strip() for n in re.split(r"\s+and\s+", author.group(1).replace("\n", " "))]
+        last = [n.split(",")[0].strip(" {}") if "," in n else n.split()[-1].strip(" {}") for n in names]
+        who = last[0] if len(last) == 1 else f"{last[0]} and {last[1]}" if len(last) == 2 else f"{last[0]} et al."
+        out[key] = f"{who} ({year.group(1)})" if year else who
+    return out
+
+
+def plain_markdown(text: str, citations: dict[str, str] | None = None) -> str:
+    r"""MyST's book-only markup in markdown as plain Jupyter markdown: no ``(label)=`` lines, exercises and
+    solutions as bold headings (the solution directives' fences and options gone), no empty execution
+    tables, ``{cite}`` keys as their authors and year (``citations``, from :func:`bibliography`; the bare
+    key in brackets when unknown), ``{ref}``/``{download}`` by their text, other roles as code.
 
     >>> plain_markdown("(sec)=\n# A\nSee {cite}`smith2020` and {ref}`the lab <lab>`.")
     '# A\nSee [smith2020] and the lab.'
+    >>> plain_markdown("{cite}`k1`", {"k1": "Tucker et al. (2017)"})
+    'Tucker et al. (2017)'
+    >>> plain_markdown("```{solution-start} ex-1\n:class: dropdown\n```\nx = 1\n```{solution-end}\n```\n")
+    '**Solution**\n\nx = 1\n'
     """
+    citations = citations or {}
 
     def role(match: re.Match) -> str:
         name, body = match.groups()
         shown = re.sub(r"\s*<[^>]*>$", "", body) if "<" in body else body
         if name == "cite":
-            return "[" + ", ".join(key.strip() for key in body.split(",")) + "]"
-        return shown if name in ("ref", "download", "numref", "doc") else f"`{shown}`"
+            keys = [key.strip() for key in body.split(",")]
+            if all(k in citations for k in keys):
+                return "; ".join(citations[k] for k in keys)
+            return "[" + ", ".join(keys) + "]"
+        return shown if name in ("ref", "download", "numref", "doc", "eq") else f"`{shown}`"
 
     text = re.sub(r"^\([\w-]+\)=[ \t]*\n", "", text, flags=re.M)
     text = _EXERCISE.sub(lambda m: f"**Exercise{': ' + m.group(2) if m.group(2) else ''}**\n\n{m.group(4)}", text)
+    text = _SOLUTION.sub(lambda m: f"**Solution**\n\n{m.group(3)}", text)
+    text = _SOLUTION_START.sub("**Solution**\n\n", text)
+    text = _SOLUTION_END.sub("", text)
+    text = _EMPTY_DIRECTIVE.sub("", text)
     return _ROLE.sub(role, text)
+
+
+def plain_notebook(chapter: Path, citations: dict[str, str] | None = None):
+    """A chapter (MyST notebook) as a plain Jupyter notebook to download: no outputs, not paired with the
+    ``.md``, its markdown cells through :func:`plain_markdown`."""
+    import jupytext
+
+    notebook = jupytext.read(Path(chapter), fmt="md:myst")
+    notebook.metadata.pop("jupytext", None)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            cell.source = plain_markdown(cell.source, citations)
+    return notebook
 
 
 def strip_solutions(text: str, keep_regions: bool = False) -> str:

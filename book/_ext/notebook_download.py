@@ -30,17 +30,16 @@ def _chapters(srcdir: Path) -> list[Path]:
 def _convert(app) -> None:
     import jupytext
 
-    from ardemo.book.student_edition import plain_markdown
+    from ardemo.book.student_edition import bibliography, plain_notebook
 
     srcdir = Path(app.srcdir)
     out = srcdir / FOLDER
     out.mkdir(exist_ok=True)
+    bib = srcdir / "references.bib"
+    citations = bibliography(bib.read_text()) if bib.exists() else {}
     for md in _chapters(srcdir):
-        notebook = jupytext.read(md, fmt="md:myst")
-        notebook.metadata.pop("jupytext", None)  # a plain notebook, not one paired with the .md
-        for cell in notebook.cells:  # without the book's own markup, which Jupyter would show raw
-            if cell.cell_type == "markdown":
-                cell.source = plain_markdown(cell.source)
+        # a plain notebook, not paired with the .md, without the book's own markup (Jupyter would show it raw)
+        notebook = plain_notebook(md, citations)
         target = out / f"{md.stem}.ipynb"
         text = jupytext.writes(notebook, fmt="ipynb")
         if not target.exists() or target.read_text() != text:  # unchanged files keep Sphinx's cache

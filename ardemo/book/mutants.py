@@ -296,6 +296,49 @@ def run_fault(fault: Fault, book: Path = BOOK, fast: bool = False, timeout: int 
     return outcome
 
 
+MUTANTS_FORMAT = "ardemo-mutants/1"
+
+
+def write_table(outcomes: list[Outcome], path: Path) -> None:
+    """The outcomes as JSON, with the commit and torch that made them (written atomically)."""
+    import json
+    import os
+
+    import torch
+
+    from ..experiments.results import git_commit, now
+
+    commit, dirty = git_commit()
+    record = {
+        "format": MUTANTS_FORMAT,
+        "made": {"commit": commit, "dirty": dirty, "at": now(), "torch": torch.__version__},
+        "faults": [
+            {
+                "name": o.fault.name,
+                "chapter": o.fault.chapter,
+                "source": o.fault.source,
+                "description": o.fault.description,
+                "expected": o.fault.catches,
+                "caught_by": o.caught,
+                "other_errors": o.other_errors,
+                "seconds": round(o.seconds, 1),
+            }
+            for o in outcomes
+        ],
+    }
+    path = Path(path)
+    if path.exists():  # replace only a table this module wrote
+        try:
+            ours = json.loads(path.read_text()).get("format") == MUTANTS_FORMAT
+        except (OSError, ValueError, AttributeError):
+            ours = False
+        if not ours:
+            raise ValueError(f"--write: {path} exists and is not a table of planted faults; choose another path")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp.write_text(json.dumps(record, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
 def table(outcomes: list[Outcome]) -> str:
     """The faults, their chapters and the check cells that caught them (or ``not caught``)."""
     lines = []
@@ -311,7 +354,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="stop each chapter at the check expected to fire")
     parser.add_argument("--fault", action="append", default=None, help="run only this fault (by name)")
     parser.add_argument("--book", type=Path, default=BOOK)
+    parser.add_argument(
+        "--write",
+        type=Path,
+        default=None,
+        help="also write the table as JSON (the book's page reads book/data/mutants.json)",
+    )
     opts = parser.parse_args(argv)
+    if opts.write is not None and (opts.fast or opts.fault):
+        print(
+            "error: --write: expected a full run (no --fast, no --fault), so that the page lists every fault",
+            file=sys.stderr,
+        )
+        return 2
     chosen = [f for f in FAULTS if opts.fault is None or f.name in opts.fault]
     if opts.fault and len(chosen) != len(opts.fault):
         known = ", ".join(f.name for f in FAULTS)
@@ -322,6 +377,9 @@ def main(argv: list[str] | None = None) -> int:
         outcome = run_fault(fault, opts.book, fast=opts.fast and fault.fast)
         outcomes.append(outcome)
         print(table([outcome]), flush=True)
+    if opts.write is not None:
+        write_table(outcomes, opts.write)
+        print(f"wrote {opts.write}")
     missed = [o for o in outcomes if not o.as_expected]
     print(f"\n{len(outcomes) - len(missed)} of {len(outcomes)} planted faults caught by the check expected")
     return 1 if missed else 0

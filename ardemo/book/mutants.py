@@ -333,7 +333,7 @@ def write_table(outcomes: list[Outcome], path: Path, fast: bool = False) -> None
             ours = False
         if not ours:
             raise ValueError(f"--write: {path} exists and is not a table of planted faults; choose another path")
-        kept = {f["name"]: f for f in old.get("faults", [])}
+        kept = {f["name"]: {"made": old.get("made"), **f} for f in old.get("faults", [])}
     commit, dirty = git_commit()
     made = {"commit": commit, "dirty": dirty, "at": now(), "torch": torch.__version__, "fast": fast}
     for o in outcomes:

@@ -321,7 +321,7 @@ def write_table(outcomes: list[Outcome], path: Path, fast: bool = False) -> None
 
     import torch
 
-    from ..experiments.results import git_commit, now
+    from ..core.runtime import git_commit, now
 
     path = Path(path)
     kept: dict[str, dict] = {}

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime
 import os
 import random
+import subprocess
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -126,3 +129,27 @@ def seed_all(seed: int) -> None:
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)  # seeds CUDA devices too
+
+
+def git_commit(cwd: Path | None = None) -> tuple[str, bool]:
+    """The commit of the working directory's checkout and whether tracked files differ from it
+    (``("unknown", False)`` outside a git checkout)."""
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=cwd
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=cwd,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown", False
+    return sha, bool(status)
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")

@@ -8,17 +8,17 @@ the ``log`` of metrics recorded every few steps and the ``final`` metrics with t
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 import os
 import platform
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from ..core.runtime import git_commit, now  # noqa: F401 (part of this module's interface)
 
 FORMAT = "ardemo-results/1"
 ENV_RESULTS_DIR = "ARDEMO_RESULTS_DIR"
@@ -56,25 +56,6 @@ def results_file(name: str) -> Path:
     >>> del os.environ["ARDEMO_RESULTS_DIR"]
     """
     return results_dir() / name
-
-
-def git_commit(cwd: Path | None = None) -> tuple[str, bool]:
-    """The commit of the working directory's checkout and whether tracked files differ from it
-    (``("unknown", False)`` outside a git checkout)."""
-    try:
-        sha = subprocess.run(
-            ["git", "rev-parse", "HEAD"], capture_output=True, text=True, check=True, cwd=cwd
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=cwd,
-        ).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown", False
-    return sha, bool(status)
 
 
 def device_name(device: torch.device) -> str:
@@ -239,11 +220,6 @@ def file_checksum(paths: list[Path]) -> str:
     for path in paths:
         digest.update(Path(path).read_bytes())
     return digest.hexdigest()
-
-
-def now() -> str:
-    """The current UTC time, ISO 8601."""
-    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
 
 
 def check_writable(path: Path) -> Path:

@@ -167,7 +167,7 @@ class Run:
     from the last one, and ``stop_after`` steps (a replay, or a simulated interruption with
     ``interrupt=True``).
 
-    The checkpoint folder is ardemo's own (marked by :data:`CHECKPOINT_MARK`): a folder that holds files
+    The checkpoint folder is ardemo's own (marked by a ``.ardemo-checkpoints`` file): a folder that holds files
     ardemo did not put there is refused, and so is an unfinished run's checkpoint unless ``resume``
     continues it or ``restart`` starts over (which replaces it). Checkpoints are read with
     ``torch.load(weights_only=True)``, which runs no code from the file."""

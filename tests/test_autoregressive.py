@@ -94,7 +94,7 @@ def test_sample_follows_a_deterministic_model():
 @pytest.mark.parametrize("hard", [True, False])
 def test_rsample_gradient_reaches_every_layer(hard, dev):
     model = AutoregressiveModel(6, 3, "Tanh").to(dev)
-    x = model.rsample(50, temperature=0.5, hard=hard)
+    x = model.relaxed_sample(50, temperature=0.5, hard=hard)
     assert x.shape == (50, 6) and x.requires_grad
     (x * torch.arange(6.0, device=dev)).sum().backward()
     for layer in model.layers:
@@ -104,7 +104,7 @@ def test_rsample_gradient_reaches_every_layer(hard, dev):
 def test_rsample_hard_has_the_model_law(dev):
     model = _model(4, 2, "Tanh", dev)
     with torch.no_grad():
-        x = model.rsample(200_000, temperature=0.3, hard=True)
+        x = model.relaxed_sample(200_000, temperature=0.3, hard=True)
     assert set(x.unique().tolist()) <= {0.0, 1.0}
     p = model.log_prob(ardemo.all_configurations(4, device=dev)).exp().detach()
     assert ardemo.total_variation(ardemo.empirical_distribution(x), p).item() < 0.02
@@ -141,7 +141,7 @@ def test_bad_inputs_to_log_prob_and_sample():
     with pytest.raises(TypeError, match="sample_shape"):
         model.sample(2.5)
     with pytest.raises(ValueError, match="temperature"):
-        model.rsample(3, temperature=0.0)
+        model.relaxed_sample(3, temperature=0.0)
 
 
 def test_bad_inputs_to_linear_layer():
@@ -158,3 +158,32 @@ def test_log_prob_accepts_extra_batch_dimensions():
     model = AutoregressiveModel(3, 2)
     x = ardemo.all_configurations(3)
     torch.testing.assert_close(model.log_prob(x.view(2, 4, 3)), model.log_prob(x).view(2, 4))
+
+
+def test_relaxed_sample_is_not_an_rsample():
+    """The model has no rsample: a relaxed sample is not a sample of q, and log_prob rejects it."""
+    model = AutoregressiveModel(4, depth=2)
+    assert not model.has_rsample
+    with pytest.raises(NotImplementedError, match="relaxed_sample"):
+        model.rsample(2)
+    x = model.relaxed_sample(3, temperature=0.5)
+    with pytest.raises(ValueError, match="binary"):
+        model.log_prob(x)
+
+
+def test_a_temperature_tensor_keeps_its_gradient():
+    """A learned temperature: its gradient flows through binary_concrete and relaxed_sample, as through
+    torch's RelaxedBernoulli (the same noise gives the same value and the same derivative)."""
+    torch.manual_seed(0)
+    logits, noise = torch.randn(50), ardemo.logistic_noise((50,), like=torch.zeros(()))
+    t = torch.tensor(0.7, requires_grad=True)
+    (dt,) = torch.autograd.grad(ardemo.binary_concrete(logits, t, noise=noise).sum(), t)
+    expected = (
+        torch.sigmoid((logits + noise) / 0.7) * torch.sigmoid(-(logits + noise) / 0.7) * -(logits + noise) / 0.49
+    ).sum()
+    assert torch.allclose(dt, expected, rtol=1e-5)
+    t2 = torch.tensor(0.5, requires_grad=True)
+    AutoregressiveModel(4, depth=2).relaxed_sample(8, temperature=t2).sum().backward()
+    assert t2.grad is not None and t2.grad != 0
+    with pytest.raises(ValueError, match="temperature"):
+        ardemo.binary_concrete(logits, torch.tensor(-1.0))

@@ -206,14 +206,14 @@ bad(
     "nonlinearity",
 )
 bad(
-    "models.AutoregressiveModel: rsample temperature 0",
-    lambda: ardemo.AutoregressiveModel(4).rsample(2, temperature=0.0),
+    "models.AutoregressiveModel: relaxed_sample temperature 0",
+    lambda: ardemo.AutoregressiveModel(4).relaxed_sample(2, temperature=0.0),
     ValueError,
     "temperature",
 )
 bad(
-    "models.AutoregressiveModel: rsample hard 'yes'",
-    lambda: ardemo.AutoregressiveModel(4).rsample(2, hard="yes"),
+    "models.AutoregressiveModel: relaxed_sample hard 'yes'",
+    lambda: ardemo.AutoregressiveModel(4).relaxed_sample(2, hard="yes"),
     TypeError,
     "hard",
 )

@@ -149,7 +149,7 @@ def test_sbn_estimators_match_the_enumerated_gradient(name):
     if name == "reinforce":
         g = E.reinforce(f, logits, baseline=mean_f).gradient
     else:
-        f_hard, f_tilde = E.rebar_values(f, logits, temperature=0.5)
+        _, f_hard, f_tilde = E.rebar_values(f, logits, temperature=0.5)
         g = E.rebar(f, logits, baseline=(f_hard - f_tilde).mean(), eta=1.0, temperature=0.5).gradient
     assert float(_t_stat(g.detach(), exact[0]).abs().max()) < 4.5
 
@@ -331,7 +331,7 @@ def test_return_values_are_the_signals_the_estimate_used():
     assert torch.equal(est.values, toy(b))
     assert torch.allclose(est.gradient, (toy(b) - 0.2).unsqueeze(-1) * (b - torch.sigmoid(logits)))
     est = E.rebar(toy, logits, u=u, eta=0.7, temperature=0.5)
-    expected_hard, expected_tilde = E.rebar_values(toy, logits, u=u, temperature=0.5)
+    _, expected_hard, expected_tilde = E.rebar_values(toy, logits, u=u, temperature=0.5)
     assert torch.allclose(est.values, expected_hard) and torch.allclose(est.control, expected_tilde)
     est = E.concrete(toy, logits, u=u, temperature=0.5)
     assert torch.allclose(est.values, toy(torch.sigmoid(ardemo.logistic(logits, u) / 0.5)))

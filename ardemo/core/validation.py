@@ -40,7 +40,25 @@ def set_validate_args(value: bool) -> None:
 
 
 @contextlib.contextmanager
-def no_validation() -> Iterator[None]:
+def validation(value: bool) -> Iterator[None]:
+    """Set the library-wide validation to ``value`` inside a ``with`` block and restore it after. A model
+    with its own ``validate_args`` runs its parts (inner models, group checks) inside this block, so
+    that they follow the model's setting unless they were given their own.
+
+    >>> with validation(False):
+    ...     validate_args_default()
+    False
+    """
+    global _VALIDATE_ARGS
+    check_bool("value", value)
+    previous, _VALIDATE_ARGS = _VALIDATE_ARGS, value
+    try:
+        yield
+    finally:
+        _VALIDATE_ARGS = previous
+
+
+def no_validation() -> contextlib.AbstractContextManager[None]:
     """Turn the library-wide validation off inside a ``with`` block (a hot loop over inputs that were
     checked once before it), and restore the previous setting after.
 
@@ -50,12 +68,7 @@ def no_validation() -> Iterator[None]:
     >>> validate_args_default()
     True
     """
-    global _VALIDATE_ARGS
-    previous, _VALIDATE_ARGS = _VALIDATE_ARGS, False
-    try:
-        yield
-    finally:
-        _VALIDATE_ARGS = previous
+    return validation(False)
 
 
 def validate_args_default() -> bool:
@@ -92,6 +105,21 @@ def check_positive_float(name: str, value: object) -> float:
     value = float(value)
     if not (math.isfinite(value) and value > 0):
         raise ValueError(f"{name}: expected a finite number > 0, got {value}")
+    return value
+
+
+def check_positive(name: str, value: object) -> float | torch.Tensor:
+    """A number > 0 as a ``float``, or a floating tensor of entries > 0 kept as it is (with its gradient; a
+    temperature that is learned). The tensor's entries are read only while validation is on.
+
+    >>> check_positive("temperature", torch.tensor(0.5, requires_grad=True))
+    tensor(0.5000, requires_grad=True)
+    """
+    if not isinstance(value, torch.Tensor):
+        return check_positive_float(name, value)
+    check_tensor(name, value)
+    if validate_args_default() and not bool(((value > 0) & torch.isfinite(value)).all()):
+        raise ValueError(f"{name}: expected finite values > 0, got {value.detach().flatten()[:4].tolist()}")
     return value
 
 

@@ -24,13 +24,14 @@ normaliser at the sizes they are used (a Boltzmann machine with 784 units), and 
 
 from __future__ import annotations
 
+import contextlib
 import math
 from collections.abc import Sequence
 
 import torch
 import torch.nn as nn
 
-from ..core.validation import check_shape_arg, validate_args_default
+from ..core.validation import check_shape_arg, validate_args_default, validation
 
 SampleShape = int | Sequence[int] | torch.Size
 
@@ -87,6 +88,11 @@ class ProbabilisticModel(nn.Module):
             raise TypeError(f"validate_args: expected True, False or None, got {type(value).__name__}")
         self._validate_args = value
 
+    def own_validation(self) -> contextlib.AbstractContextManager[None]:
+        """A ``with`` block in which the library-wide switch is this model's :attr:`validate_args`, so that
+        its parts (inner models, group checks) follow the model's own setting; a no-op without one."""
+        return contextlib.nullcontext() if self._validate_args is None else validation(self._validate_args)
+
     def _reference(self) -> torch.Tensor:
         """A tensor with the model's device and floating dtype (its first parameter or buffer)."""
         for tensor in (*self.parameters(), *self.buffers()):
@@ -120,7 +126,8 @@ class ProbabilisticModel(nn.Module):
         if x.is_floating_point() and x.dtype != self.dtype:
             x = x.to(self.dtype)
         if self.validate_args:
-            self._check_support(name, x)
+            with validation(True):
+                self._check_support(name, x)
         return x
 
     def _check_support(self, name: str, x: torch.Tensor) -> None:
@@ -133,9 +140,10 @@ class ProbabilisticModel(nn.Module):
         no gradient flows (see :meth:`rsample` where the model has one)."""
         shape = as_sample_shape(sample_shape)
         n = math.prod(shape)
-        if n == 0:
-            return self._sample(1)[:0].reshape(*shape, *self.event_shape)
-        return self._sample(n).reshape(*shape, *self.event_shape)
+        with self.own_validation():
+            if n == 0:
+                return self._sample(1)[:0].reshape(*shape, *self.event_shape)
+            return self._sample(n).reshape(*shape, *self.event_shape)
 
     def _sample(self, n: int) -> torch.Tensor:
         raise NotImplementedError
@@ -146,8 +154,9 @@ class ProbabilisticModel(nn.Module):
 
     def log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`\\ln p(x)` of every event in ``x`` (shape ``(..., *event_shape)``), shape ``(...)``."""
-        x = self.check_event("x", x)
-        return self._flat(self._log_prob, x)
+        with self.own_validation():
+            x = self.check_event("x", x)
+            return self._flat(self._log_prob, x)
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError
@@ -174,8 +183,9 @@ class EnergyBasedModel(ProbabilisticModel):
 
     def unnormalized_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`\\ln p(x) + \\ln Z` for every event of ``x``."""
-        x = self.check_event("x", x)
-        return self._flat(self._unnormalized_log_prob, x)
+        with self.own_validation():
+            x = self.check_event("x", x)
+            return self._flat(self._unnormalized_log_prob, x)
 
     def _unnormalized_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         raise NotImplementedError

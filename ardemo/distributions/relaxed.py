@@ -15,7 +15,7 @@ from ..core.validation import (
     check_binary,
     check_bool,
     check_open_unit,
-    check_positive_float,
+    check_positive,
     check_same_shape,
     check_shape_arg,
     check_tensor,
@@ -65,7 +65,7 @@ def logistic_noise(shape: torch.Size | tuple[int, ...], *, like: torch.Tensor) -
 
 def binary_concrete(
     logits: torch.Tensor,
-    temperature: float = 1.0,
+    temperature: float | torch.Tensor = 1.0,
     hard: bool = False,
     noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
@@ -73,7 +73,8 @@ def binary_concrete(
 
     Args:
         logits: Bernoulli logits :math:`\\ell`, any shape.
-        temperature: :math:`\\lambda > 0`; as :math:`\\lambda \\to 0` samples approach 0/1.
+        temperature: :math:`\\lambda > 0`, a number or a tensor (broadcast against ``logits``; its gradient
+            flows, as in ``torch.distributions.RelaxedBernoulli``); as :math:`\\lambda \\to 0` samples approach 0/1.
         hard: if true, return the exact Bernoulli sample :math:`H(\\ell + L)` (0 or 1)
             whose gradient is the relaxed sample's (straight-through).
         noise: logistic noise :math:`L` to use instead of fresh draws (same shape as logits).
@@ -87,7 +88,7 @@ def binary_concrete(
     tensor([1.])
     """
     logits = check_tensor("logits", logits)
-    temperature = check_positive_float("temperature", temperature)
+    temperature = check_positive("temperature", temperature)
     check_bool("hard", hard)
     if noise is None:
         noise = logistic_noise(logits.shape, like=logits)
@@ -132,9 +133,7 @@ def muprop_relaxation(z: torch.Tensor, logits: torch.Tensor, temperature: float 
     """
     z, logits = check_tensor("z", z), check_tensor("logits", logits)
     check_same_shape("z", z, "logits", logits)
-    if not isinstance(temperature, torch.Tensor):
-        temperature = check_positive_float("temperature", temperature)
-    return _muprop_relaxation(z, logits, temperature)
+    return _muprop_relaxation(z, logits, check_positive("temperature", temperature))
 
 
 def _muprop_relaxation(z: torch.Tensor, logits: torch.Tensor, temperature: float | torch.Tensor) -> torch.Tensor:

@@ -31,6 +31,7 @@ from ..core.validation import (
     check_positive_float,
     check_real,
     check_tensor,
+    validate_args_default,
 )
 from .divergences import kl_divergence
 
@@ -64,7 +65,7 @@ class IsingStrip:
     # --- energies and the conditional p(x' | x) ------------------------------------------------
     def _rows(self, name: str, x: torch.Tensor) -> torch.Tensor:
         check_last_dim(name, check_tensor(name, x), self.width, "sites")
-        return check_binary(name, x)
+        return check_binary(name, x) if validate_args_default() else x
 
     def horizontal_energy(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`E_h[x] = -\\sum_i S_i S_{i+1}` (periodic), shape ``x.shape[:-1]``."""

@@ -41,6 +41,7 @@ class Graph:
         for t, s in sorted(zip(self.targets.tolist(), self.sources.tolist())):
             depth[t] = max(depth[t], depth[s] + 1)
         self.source_depths = torch.tensor(depth)
+        self._max_depth = max(depth, default=0)
 
     @property
     def n_edges(self) -> int:
@@ -52,7 +53,7 @@ class Graph:
 
     @property
     def max_depth(self) -> int:
-        return int(self.source_depths.max())
+        return self._max_depth
 
     def __repr__(self) -> str:
         n = self.n_nodes

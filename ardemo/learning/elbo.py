@@ -69,8 +69,8 @@ class ElboTrainer:
     >>> from ardemo import SigmoidBeliefNetwork
     >>> trainer = ElboTrainer(SigmoidBeliefNetwork(6, 3), "rebar")
     >>> x = torch.bernoulli(torch.full((8, 6), 0.5))
-    >>> isinstance(trainer.step(x), float), trainer.eta.shape
-    (True, torch.Size([1]))
+    >>> trainer.step(x).shape, trainer.eta.shape
+    (torch.Size([]), torch.Size([1]))
     """
 
     def __init__(
@@ -260,7 +260,7 @@ class ElboTrainer:
         """Per layer, the per-row estimate of :math:`\\nabla_{\\ell_k}\\mathrm{ELBO}`, shaped like ``sample.logits[k]``."""
         return [grad for grad, _ in self._estimates(x, sample, create_graph)]
 
-    def loss(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
+    def loss(self, x: torch.Tensor) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The objective of one step on the batch ``x``, for :func:`~ardemo.fit` (which zeroes the gradients
         first): a surrogate whose gradient is minus the estimated ELBO gradient (plus the baselines'
         squared error), and the batch's mean single-sample ELBO. With tuning on, it first backpropagates
@@ -295,12 +295,17 @@ class ElboTrainer:
         surrogate = surrogate - log_joint.mean() + baseline_loss
         if self.tuning:
             sum((g**2).sum(-1).mean() for g in grads).backward(inputs=self.tuned)
-        return surrogate, {"elbo": float(f.mean())}
+        return surrogate, {"elbo": f.mean()}
 
-    def step(self, x: torch.Tensor) -> float:
-        """One update on the batch ``x`` (one :func:`~ardemo.fit` step); returns the batch's mean single-sample ELBO."""
-        history = fit(lambda step: self.loss(x), self.optimiser, 1, every=1)
-        return history.last("elbo")
+    def step(self, x: torch.Tensor) -> torch.Tensor:
+        """One update on the batch ``x`` (what one :func:`~ardemo.fit` step of :meth:`loss` does); returns the
+        batch's mean single-sample ELBO as a 0-dim tensor (no host read: ``float()`` of it waits for the step
+        on a GPU)."""
+        self.optimiser.zero_grad()
+        loss, metrics = self.loss(x)
+        loss.backward()
+        self.optimiser.step()
+        return metrics["elbo"]
 
     @torch.no_grad()
     def gradient_variance(self, x: torch.Tensor, repeats: int = 64) -> float:

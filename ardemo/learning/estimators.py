@@ -5,7 +5,9 @@ Each row of ``logits`` (shape ``(batch, d)``) gets one sample :math:`b`; ``f`` m
 :math:`(0,1)` and be differentiable). Every estimator returns per-row gradients shaped like
 ``logits``, and takes the uniforms ``u`` (shape of ``logits``) so that estimators can be compared
 on common random numbers. All share one signature, ``estimator(f, logits, *, u=..., baseline=..., ...)``
-(keyword-only after ``f`` and ``logits``), and return a :class:`GradientEstimate`.
+(keyword-only after ``f`` and ``logits``), and return a :class:`GradientEstimate`. The checks of values
+(finite logits, uniforms inside :math:`(0, 1)`) run while validation is on (:func:`ardemo.set_validate_args`):
+with it off an estimator reads nothing back from the device.
 
 With :math:`z = \\ell + \\ln\\frac{u}{1-u}` and :math:`b = H(z)`:
 
@@ -28,7 +30,7 @@ from typing import NamedTuple
 
 import torch
 
-from ..core.validation import check_callable, check_positive_float, check_real, check_tensor
+from ..core.validation import check_callable, check_positive, check_real, check_tensor, validate_args_default
 from ..distributions.relaxed import _conditional_logistic, _coupled_uniform, _logistic, open_uniform
 
 Objective = Callable[[torch.Tensor], torch.Tensor]
@@ -41,7 +43,7 @@ def _check_logits(logits: object, f: object = None, hard_f: object = None) -> to
     logits = check_tensor("logits", logits)
     if logits.dim() != 2:
         raise ValueError(f"logits: expected shape (batch, d), got {tuple(logits.shape)}")
-    if not bool(torch.isfinite(logits).all()):
+    if validate_args_default() and not bool(torch.isfinite(logits).all()):
         raise ValueError("logits: expected finite values, found NaN or infinity")
     return logits
 
@@ -52,17 +54,13 @@ def _uniforms(logits: torch.Tensor, u: torch.Tensor | None, name: str = "u") -> 
     u = check_tensor(name, u)
     if u.shape != logits.shape:
         raise ValueError(f"{name}: expected shape {tuple(logits.shape)} like logits, got {tuple(u.shape)}")
-    if not bool(((u > 0) & (u < 1)).all()):
+    if validate_args_default() and not bool(((u > 0) & (u < 1)).all()):
         raise ValueError(f"{name}: expected uniforms strictly inside (0, 1)")
     return u
 
 
 def _check_temperature(temperature: float | torch.Tensor) -> float | torch.Tensor:
-    if isinstance(temperature, torch.Tensor) and temperature.requires_grad:
-        if not bool((temperature > 0).all()):
-            raise ValueError(f"temperature: expected > 0, got {temperature.detach().tolist()}")
-        return temperature
-    return check_positive_float("temperature", temperature)
+    return check_positive("temperature", temperature)
 
 
 def _coefficient(name: str, value: object, rows: int) -> float | torch.Tensor:
@@ -73,7 +71,7 @@ def _coefficient(name: str, value: object, rows: int) -> float | torch.Tensor:
             raise ValueError(
                 f"{name}: expected a number or one value per row, shape ({rows},), got {tuple(value.shape)}"
             )
-        if not bool(torch.isfinite(value).all()):
+        if validate_args_default() and not bool(torch.isfinite(value).all()):
             raise ValueError(f"{name}: expected finite values, found NaN or infinity")
         return value
     return check_real(name, value)
@@ -97,7 +95,8 @@ def _values(f: Objective, x: torch.Tensor) -> torch.Tensor:
 
 
 class GradientEstimate(NamedTuple):
-    """What every estimator returns: the per-row ``gradient`` (shaped like ``logits``), ``values``, the
+    """What every estimator returns: the per-row ``gradient`` (shaped like ``logits``; ``None`` from
+    :func:`rebar_values`, which computes the values only), ``values``, the
     learning signal :math:`f` per row at the point the estimator evaluated it (the hard sample :math:`b`,
     or the relaxed sample for Concrete), and ``control``: :math:`f(\\sigma_\\lambda(\\tilde z))` for REBAR,
     :math:`c(\\tilde z)` for RELAX, the linear expansion :math:`h(b)` for MuProp (``None``
@@ -109,7 +108,7 @@ class GradientEstimate(NamedTuple):
     True
     """
 
-    gradient: torch.Tensor
+    gradient: torch.Tensor | None
     values: torch.Tensor
     control: torch.Tensor | None = None
 
@@ -180,15 +179,16 @@ def rebar_values(
     v: torch.Tensor | None = None,
     temperature: float | torch.Tensor = 0.5,
     hard_f: Objective | None = None,
-) -> tuple[torch.Tensor, torch.Tensor]:
+) -> GradientEstimate:
     """:math:`f(b)` and :math:`f(\\sigma_\\lambda(\\tilde z))` per row, without gradient (``hard_f(b)``
     in place of :math:`f(b)` when given; see :func:`rebar`): the ``values`` and ``control`` that
-    :func:`rebar` returns, computed before it, to build a baseline.
+    :func:`rebar` returns, computed before it, to build a baseline. Returned as a
+    :class:`GradientEstimate` whose ``gradient`` is ``None``.
 
     REBAR's learning signal is :math:`f(b) - \\eta f(\\sigma_\\lambda(\\tilde z))`; a baseline
     :math:`c(x) - \\eta\\,\\tilde c(x)` built from predictions of each part stays centred while :math:`\\eta` changes.
 
-    >>> hard, control = rebar_values(lambda s: s.sum(-1), torch.zeros(1, 2), u=torch.full((1, 2), 0.75))
+    >>> _, hard, control = rebar_values(lambda s: s.sum(-1), torch.zeros(1, 2), u=torch.full((1, 2), 0.75))
     >>> hard
     tensor([2.])
     """
@@ -198,7 +198,8 @@ def rebar_values(
     v = None if v is None else _uniforms(logits, v, "v")
     with torch.no_grad():
         b, _, z_tilde = _relaxed_pair(logits, u, v)
-        return _values(f if hard_f is None else hard_f, b), _values(f, torch.sigmoid(z_tilde / temperature))
+        hard = _values(f if hard_f is None else hard_f, b)
+        return GradientEstimate(None, hard, _values(f, torch.sigmoid(z_tilde / temperature)))
 
 
 def _relaxed_estimate(

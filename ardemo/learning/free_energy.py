@@ -23,7 +23,14 @@ from __future__ import annotations
 import torch
 
 from ..core.stats import standard_error
-from ..core.validation import check_bool, check_int, check_positive_float, check_tensor, no_validation
+from ..core.validation import (
+    check_bool,
+    check_int,
+    check_positive_float,
+    check_tensor,
+    no_validation,
+    validate_args_default,
+)
 from ..models.pixelgnn import PixelGNN
 from .training import History, fit
 
@@ -57,7 +64,7 @@ def log_mean_exp(log_w: torch.Tensor, correct: bool = True) -> torch.Tensor:
     if log_w.dim() == 0 or log_w.shape[-1] == 0:
         raise ValueError(f"log_w: expected at least one value along the last axis, got shape {tuple(log_w.shape)}")
     n = log_w.shape[-1]
-    if bool(torch.isnan(log_w).any()):
+    if validate_args_default() and bool(torch.isnan(log_w).any()):
         raise ValueError("log_w: expected log-weights without NaN, got NaN")
     top = log_w.max(-1, keepdim=True).values.detach()
     finite_top = torch.where(torch.isfinite(top), top, torch.zeros_like(top))  # all -inf, or a +inf: below
@@ -160,10 +167,10 @@ def train(
         raise TypeError(f"optimizer: expected a torch.optim.Optimizer, got {type(optimizer).__name__}")
     optimizer = optimizer or torch.optim.Adam(net.parameters(), lr=lr)
 
-    def objective(step: int) -> tuple[torch.Tensor, dict[str, float]]:
+    def objective(step: int) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         beta = ANNEAL_START + (1 - ANNEAL_START) * step / anneal if step < anneal else 1.0
         loss, f = free_energy_loss(net, batch, mixtures, beta=beta, anchored=anchored)
-        return loss, {"free_energy": f.mean().item(), "error": standard_error(f).item()}
+        return loss, {"free_energy": f.mean().detach(), "error": standard_error(f).detach()}  # read at records only
 
     with no_validation():  # the samples come from the model itself: no value checks in the loop
         return fit(

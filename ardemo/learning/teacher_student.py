@@ -19,7 +19,7 @@ from typing import Callable
 import torch
 import torch.nn as nn
 
-from ..core.validation import check_int, check_positive_float, check_tensor
+from ..core.validation import check_int, check_positive_float, check_tensor, no_validation
 from ..exact.transfer_matrix import IsingStrip, _check_rows, compare_rows
 from .training import History, fit
 
@@ -143,12 +143,13 @@ def train(
         with torch.no_grad():
             return compare_rows(model.log_prob(x), target_log_probs, strip.width)
 
-    return fit(
-        lambda step: loss_fn(),
-        optimizer,
-        steps,
-        scheduler=schedule,
-        every=record_every,
-        monitor=monitor,
-        record_start=False,
-    )
+    with no_validation():  # the loss samples from the models themselves: no value checks in the loop
+        return fit(
+            lambda step: loss_fn(),
+            optimizer,
+            steps,
+            scheduler=schedule,
+            every=record_every,
+            monitor=monitor,
+            record_start=False,
+        )

@@ -13,7 +13,14 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..core.validation import check_binary, check_bool, check_int, check_last_dim, check_positive_float, check_tensor
+from ..core.validation import (
+    check_binary,
+    check_bool,
+    check_int,
+    check_last_dim,
+    check_positive,
+    check_tensor,
+)
 from ..distributions.base import ProbabilisticModel, SampleShape, as_sample_shape
 from ..distributions.bernoulli import _bernoulli_log_prob
 from ..distributions.relaxed import binary_concrete
@@ -113,8 +120,6 @@ class AutoregressiveModel(ProbabilisticModel):
     1.0
     """
 
-    has_rsample = True
-
     def __init__(
         self, features: int, depth: int = 1, nonlinearity: str = "ReLU", validate_args: bool | None = None
     ) -> None:
@@ -159,7 +164,7 @@ class AutoregressiveModel(ProbabilisticModel):
 
         Activations are stored site-major, ``(features, n)``, so the rows a step reads are
         contiguous. Without autograd the buffers are written in place; with autograd (for
-        :meth:`rsample`) rows are written out of place so the graph stays valid.
+        :meth:`relaxed_sample`) rows are written out of place so the graph stays valid.
         """
         n = check_int("n", n, minimum=1)
         w = self.layers[0].weight
@@ -189,17 +194,31 @@ class AutoregressiveModel(ProbabilisticModel):
         u = torch.rand(self.features, n, device=self.layers[0].weight.device)  # one draw for all sites
         return self._autoregress(n, lambda i, logits: (u[i] < torch.sigmoid(logits)).to(logits.dtype))
 
-    def rsample(
-        self, sample_shape: SampleShape = torch.Size(), temperature: float = 1.0, hard: bool = False
+    def relaxed_sample(
+        self, sample_shape: SampleShape = torch.Size(), temperature: float | torch.Tensor = 1.0, hard: bool = False
     ) -> torch.Tensor:
-        """Reparameterised samples, shape ``sample_shape + (features,)``, differentiable in the parameters.
+        """Relaxed samples, shape ``sample_shape + (features,)``, differentiable in the parameters (and in a
+        tensor ``temperature``).
 
         Each site is drawn from its binary Concrete (two-class Gumbel-softmax) relaxation
-        at ``temperature`` and fed to the later conditionals. With ``hard=True`` the values
-        are exact 0/1 samples of :math:`q` with straight-through gradients.
+        :math:`\\sigma((f_i + L_i)/\\lambda)` at ``temperature`` :math:`\\lambda` and fed to the later
+        conditionals. These are **not** samples of :math:`q`: the values lie in :math:`(0, 1)` (which
+        :meth:`log_prob` rejects), and the later sites are drawn given relaxed earlier ones, so the pathwise
+        gradient of :math:`\\mathbb{E}[g]` is biased for :math:`\\nabla\\mathbb{E}_q[g]` at every
+        :math:`\\lambda > 0`. That is why the model has no ``rsample`` (``has_rsample`` is False). With
+        ``hard=True`` the values are exact 0/1 samples of :math:`q` whose gradient is the relaxed one
+        (straight-through), biased too.
         """
-        temperature = check_positive_float("temperature", temperature)
+        temperature = check_positive("temperature", temperature)
+        hard = check_bool("hard", hard)
         shape = as_sample_shape(sample_shape)
         n = max(1, math.prod(shape))
         x = self._autoregress(n, lambda i, logits: binary_concrete(logits, temperature, hard=hard))
         return x[: math.prod(shape)].reshape(*shape, self.features)
+
+    def rsample(self, sample_shape: SampleShape = torch.Size(), **kwargs) -> torch.Tensor:
+        """Not available: there is no reparameterised sampler of a discrete :math:`q` (see :meth:`relaxed_sample`)."""
+        raise NotImplementedError(
+            "AutoregressiveModel has no reparameterised sampler (has_rsample is False); "
+            "relaxed_sample(shape, temperature, hard) draws from its Concrete relaxation instead"
+        )

@@ -1261,8 +1261,8 @@ bad(
     "noise",
 )
 bad(
-    "learning.nce: model not energy-based",
-    lambda: nce_loss(ardemo.AutoregressiveModel(4), binary(3, 4)),
+    "learning.nce: model without unnormalized_log_prob or log_prob",
+    lambda: nce_loss(torch.nn.Linear(4, 1), binary(3, 4)),
     TypeError,
     "model",
 )

@@ -175,3 +175,75 @@ def test_every_module_imports_from_an_installed_copy(tmp_path):
     env.pop("ARDEMO_RESULTS_DIR")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode != 0 and "ARDEMO_RESULTS_DIR" in out.stderr
+
+
+def _module_imports(path: pathlib.Path) -> set[str]:
+    """The ardemo modules (dotted names, packages included) that ``path`` imports, at any level."""
+    rel = path.relative_to(ROOT).with_suffix("")
+    package = list(rel.parts[:-1]) if rel.name != "__init__" else list(rel.parts[:-1])
+    out = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level:
+            base = package[: len(package) - (node.level - 1)] + (node.module.split(".") if node.module else [])
+            target = ".".join(base)
+            names = [f"{target}.{a.name}" for a in node.names]
+            found = [n for n in names if (ROOT / n.replace(".", "/")).with_suffix(".py").exists()]
+            out.update(found or [target])
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("ardemo"):
+            out.add(node.module)
+    return out
+
+
+def _import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """Cycles among modules (packages' ``__init__`` files excluded: they re-export)."""
+    state: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(u: str) -> None:
+        state[u] = 1
+        stack.append(u)
+        for v in sorted(graph.get(u, ())):
+            if v not in graph:
+                continue
+            if state.get(v) == 1:
+                cycles.append(stack[stack.index(v) :] + [v])
+            elif v not in state:
+                visit(v)
+        stack.pop()
+        state[u] = 2
+
+    for u in sorted(graph):
+        if u not in state:
+            visit(u)
+    return cycles
+
+
+def _module_graph() -> dict[str, set[str]]:
+    return {
+        ".".join(p.relative_to(ROOT).with_suffix("").parts): _module_imports(p)
+        for p in PACKAGE.rglob("*.py")
+        if p.name != "__init__.py"
+    }
+
+
+def test_no_module_imports_itself_back():
+    """No import cycle between modules (imports inside functions count: they hide a circle, not end it)."""
+    assert _import_cycles(_module_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_planted_cycle():
+    graph = _module_graph()
+    graph["ardemo.experiments.replay"] = graph["ardemo.experiments.replay"] | {"ardemo.experiments.cli"}
+    assert ["ardemo.experiments.cli", "ardemo.experiments.replay", "ardemo.experiments.cli"] in _import_cycles(graph)
+
+
+def test_the_readme_layout_lists_every_module():
+    readme = (ROOT / "README.md").read_text()
+    layout = readme[readme.index("## Layout") :]
+    missing = [
+        str(p.relative_to(PACKAGE))
+        for p in PACKAGE.rglob("*.py")
+        if p.name not in ("__init__.py", "__main__.py") and not re.search(rf"\b{re.escape(p.name)}\b", layout)
+    ]
+    assert missing == [], f"modules the README's layout does not list: {missing}"

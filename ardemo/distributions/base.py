@@ -191,8 +191,30 @@ class EnergyBasedModel(ProbabilisticModel):
         raise NotImplementedError
 
     def log_partition(self) -> torch.Tensor:
-        """Exact :math:`\\ln Z` (raises where the model is too large to sum exactly)."""
+        """Exact :math:`\\ln Z` (raises where the model is too large to sum exactly), in float64 for every
+        model (a sum over many states needs it; ``log_prob`` returns the model's dtype)."""
         raise NotImplementedError
+
+    def _parameter_version(self) -> tuple:
+        """What identifies the current parameter values: each tensor's identity, storage and in-place
+        version counter (an optimiser step, ``load_state_dict`` or ``.to()`` changes it)."""
+        return tuple(
+            (id(t), t.data_ptr(), t._version, t.dtype, t.device) for t in (*self.parameters(), *self.buffers())
+        )
+
+    def _cached(self, key: object, compute) -> torch.Tensor:
+        """``compute()`` (an exact sum such as :math:`\\ln Z`), remembered per ``key`` until a parameter
+        changes. A call that records a gradient computes afresh: backpropagation needs the sum's graph."""
+        if torch.is_grad_enabled() and any(p.requires_grad for p in self.parameters()):
+            return compute()
+        cache = self.__dict__.setdefault("_exact_cache", {})
+        version = self._parameter_version()
+        hit = cache.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = compute()
+        cache[key] = (version, value)
+        return value
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         return self._unnormalized_log_prob(x) - self.log_partition().to(x.dtype)

@@ -20,36 +20,52 @@ import math
 import torch
 import torch.nn as nn
 
-from ..core.validation import check_int, check_tensor
-from ..distributions.base import EnergyBasedModel, SampleShape, as_sample_shape
+from ..core.validation import check_int
+from ..distributions.base import EnergyBasedModel, ProbabilisticModel
 
 
-class EmpiricalNegatives:
-    """Noise that draws rows of ``images`` uniformly and pretends :math:`\\ln p_n(x) = 0`.
+class EmpiricalNegatives(ProbabilisticModel):
+    """Noise that draws rows of ``images`` (shape ``(N, *event_shape)``) uniformly and pretends
+    :math:`\\ln p_n(x) = 0`: negative sampling's :math:`p_n \\equiv 1`, deliberately *not* a normalised
+    density (so NCE with it estimates a density ratio). Otherwise it keeps the model contract:
+    ``event_shape``, ``sample(shape)``, ``log_prob`` in the images' floating dtype, shape checks.
 
-    >>> EmpiricalNegatives(torch.eye(3)).sample((2, 4)).shape
-    torch.Size([2, 4, 3])
+    >>> noise = EmpiricalNegatives(torch.eye(3))
+    >>> noise.sample((2, 4)).shape, noise.event_shape, noise.log_prob(torch.ones(5, 3))
+    (torch.Size([2, 4, 3]), torch.Size([3]), tensor([0., 0., 0., 0., 0.]))
     """
 
-    def __init__(self, images: torch.Tensor) -> None:
-        images = check_tensor("images", images)
-        if images.dim() != 2 or images.shape[0] == 0:
+    support = "real"
+
+    def __init__(self, images: torch.Tensor, validate_args: bool | None = None) -> None:
+        super().__init__(validate_args)
+        if not isinstance(images, torch.Tensor):
+            raise TypeError(f"images: expected a torch.Tensor, got {type(images).__name__}")
+        if images.dim() < 2 or images.shape[0] == 0:
             raise ValueError(f"images: expected a non-empty (N, n) tensor, got shape {tuple(images.shape)}")
-        self.images = images
+        if images.is_complex() or images.dtype == torch.bool:
+            raise TypeError(f"images: expected real numbers, got dtype {images.dtype}")
+        self.register_buffer("images", images)
+        self.support = "real" if images.is_floating_point() else "group"
 
-    def sample(self, sample_shape: SampleShape = ()) -> torch.Tensor:
-        """Rows of ``images`` drawn uniformly with replacement, shape ``sample_shape + (n,)``."""
-        shape = as_sample_shape(sample_shape)
-        count = math.prod(shape)
-        index = torch.randint(self.images.shape[0], (count,), device=self.images.device)
-        return self.images[index].reshape(*shape, self.images.shape[1])
+    @property
+    def event_shape(self) -> torch.Size:
+        return self.images.shape[1:]
 
-    def log_prob(self, x: torch.Tensor) -> torch.Tensor:
-        """Zero for every row: negative sampling's :math:`p_n \\equiv 1`."""
-        return torch.zeros(x.shape[:-1], device=x.device, dtype=x.dtype)
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.images.dtype if self.images.is_floating_point() else torch.get_default_dtype()
 
-    def __repr__(self) -> str:
-        return f"EmpiricalNegatives({self.images.shape[0]} images)"
+    def _sample(self, n: int) -> torch.Tensor:
+        """Rows of ``images`` drawn uniformly with replacement."""
+        return self.images[torch.randint(self.images.shape[0], (n,), device=self.images.device)]
+
+    def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
+        """Zero for every row."""
+        return torch.zeros(x.shape[0], device=x.device, dtype=self.dtype)
+
+    def extra_repr(self) -> str:
+        return f"{self.images.shape[0]} images"
 
 
 class NoiseContrastive(nn.Module):
@@ -97,39 +113,51 @@ class NoiseContrastive(nn.Module):
     def extra_repr(self) -> str:
         return f"noise={self.noise!r}, k={self.k}"
 
-    def _noise_log_prob(self, x: torch.Tensor) -> torch.Tensor:
+    def _noise_log_prob(self, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         with torch.no_grad():
             out = self.noise.log_prob(x)
-        if not isinstance(out, torch.Tensor) or out.shape != x.shape[:-1]:
+        if not isinstance(out, torch.Tensor) or out.shape != x.shape[:1]:
             got = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
             raise ValueError(
-                f"noise: expected log_prob with one value per sample, shape {tuple(x.shape[:-1])}, "
+                f"noise: expected log_prob with one value per sample, shape {tuple(x.shape[:1])}, "
                 f"got {got} (a per-unit log_prob? wrap it in torch.distributions.Independent)"
             )
-        return out.to(x.dtype)
+        return out.to(dtype)
 
-    def logit(self, model: EnergyBasedModel, x: torch.Tensor) -> torch.Tensor:
-        """:math:`G(x) = -E(x) + c - \\ln k - \\ln p_n(x)`: the log-odds that ``x`` is data."""
-        return model.unnormalized_log_prob(x) + self.c - math.log(self.k) - self._noise_log_prob(x)
+    @staticmethod
+    def _score(model: object, x: torch.Tensor) -> torch.Tensor:
+        """:math:`-E(x)` of an energy-based model, or :math:`\\ln p(x)` of a normalised one."""
+        unnormalized = getattr(model, "unnormalized_log_prob", None)
+        return unnormalized(x) if callable(unnormalized) else model.log_prob(x)
 
-    def forward(self, model: EnergyBasedModel, batch: torch.Tensor) -> torch.Tensor:
-        """The NCE loss :math:`J` on ``batch`` with ``k`` fresh noise samples per row."""
-        if not callable(getattr(model, "unnormalized_log_prob", None)):
+    def logit(self, model: EnergyBasedModel | ProbabilisticModel, x: torch.Tensor) -> torch.Tensor:
+        """:math:`G(x) = -E(x) + c - \\ln k - \\ln p_n(x)`: the log-odds that ``x`` is data (:math:`\\ln p(x)`
+        in place of :math:`-E(x)` for a normalised model, whose :math:`c` should then stay near 0)."""
+        score = self._score(model, x)
+        return score + self.c - math.log(self.k) - self._noise_log_prob(x, score.dtype)
+
+    def forward(self, model: EnergyBasedModel | ProbabilisticModel, batch: torch.Tensor) -> torch.Tensor:
+        """The NCE loss :math:`J` on ``batch`` (shape ``(B, *event_shape)``) with ``k`` fresh noise samples
+        per row. ``model`` is energy-based (``unnormalized_log_prob``) or any model with ``log_prob``."""
+        if not (callable(getattr(model, "unnormalized_log_prob", None)) or callable(getattr(model, "log_prob", None))):
             raise TypeError(
-                f"model: expected an energy-based model with unnormalized_log_prob, got {type(model).__name__}"
+                f"model: expected a model with unnormalized_log_prob or log_prob, got {type(model).__name__}"
             )
-        batch = check_tensor("batch", batch)
-        if batch.dim() != 2 or batch.shape[0] == 0:
-            raise ValueError(f"batch: expected a non-empty (B, n) tensor, got shape {tuple(batch.shape)}")
+        if isinstance(model, ProbabilisticModel):
+            batch = model.check_event("batch", batch)
+        elif not isinstance(batch, torch.Tensor):
+            raise TypeError(f"batch: expected a torch.Tensor, got {type(batch).__name__}")
         event = getattr(model, "event_shape", None)
-        if event is not None and tuple(batch.shape[1:]) != tuple(event):
+        event = tuple(batch.shape[1:]) if event is None else tuple(event)
+        if batch.dim() != 1 + len(event) or batch.shape[0] == 0 or tuple(batch.shape[1:]) != event:
             raise ValueError(
-                f"batch: expected rows of the model's event shape {tuple(event)}, got shape {tuple(batch.shape)}"
+                f"batch: expected a non-empty batch of the model's events, shape (B, {', '.join(map(str, event))}), "
+                f"got shape {tuple(batch.shape)}"
             )
         noise_event = getattr(self.noise, "event_shape", None)
-        if noise_event is not None and tuple(noise_event) != tuple(batch.shape[1:]):
+        if noise_event is not None and tuple(noise_event) != event:
             raise ValueError(
-                f"noise: expected a distribution over events of shape {tuple(batch.shape[1:])} like the batch, "
+                f"noise: expected a distribution over events of shape {event} like the batch, "
                 f"got event_shape {tuple(noise_event)}"
             )
         noise = self.noise.sample((self.k * batch.shape[0],)).to(batch.dtype)

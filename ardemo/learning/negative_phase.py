@@ -1,13 +1,14 @@
-"""Maximum-likelihood objectives for a :class:`~ardemo.BoltzmannMachine`, by how they get
-the negative phase :math:`\\mathbb{E}_p[\\nabla E]`.
+"""Maximum-likelihood objectives, by how they get the negative phase :math:`\\mathbb{E}_p[\\nabla E]`.
 
 Each objective is called as ``objective(model, batch)`` and returns a scalar whose gradient is
 (an estimate of) :math:`-\\nabla\\,\\overline{\\ln p(x)}` over the batch:
 
-* :class:`ExactLikelihood`: :math:`-\\overline{\\ln p}` with :math:`\\ln Z` by enumeration (small models).
+* :class:`ExactLikelihood`: :math:`-\\overline{\\ln p}` for any model with an exact ``log_prob`` (a
+  Boltzmann machine's :math:`\\ln Z` by enumeration: small machines).
 * :class:`GibbsLikelihood`: :math:`\\overline{E(x_\\text{data})} - \\overline{E(x_\\text{model})}`, the model
   samples from Gibbs chains started fresh (uniform noise), at the batch (contrastive divergence,
-  CD-k) or where the previous step left them (persistent CD / stochastic maximum likelihood).
+  CD-k) or where the previous step left them (persistent CD / stochastic maximum likelihood); for a
+  Boltzmann machine (energy :math:`E`) or a Gaussian–Bernoulli RBM (free energy :math:`F`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import torch
 
 from ..core.validation import check_int
+from ..distributions.base import ProbabilisticModel
 from ..models.boltzmann import BoltzmannMachine
 from ..models.rbm import GaussianBernoulliRBM
 
@@ -27,7 +29,9 @@ def _check_nonempty(batch: object) -> None:
 
 
 class ExactLikelihood:
-    """Exact negative log-likelihood :math:`-\\overline{\\ln p(x)}` (enumeration, in the batch's dtype).
+    """Exact negative log-likelihood :math:`-\\overline{\\ln p(x)}` of any model whose ``log_prob`` is exact
+    (a Boltzmann machine by enumeration, in the batch's dtype; an autoregressive model, a PixelGNN, a
+    sigmoid belief network, a Gaussian–Bernoulli RBM ...).
 
     >>> from ardemo import BoltzmannMachine
     >>> m, x = BoltzmannMachine(3), torch.ones(2, 3)
@@ -35,11 +39,13 @@ class ExactLikelihood:
     True
     """
 
-    def __call__(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
-        if not isinstance(model, BoltzmannMachine):
-            raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
+    def __call__(self, model: ProbabilisticModel, batch: torch.Tensor) -> torch.Tensor:
+        if not isinstance(model, ProbabilisticModel):
+            raise TypeError(f"model: expected an ardemo model (a ProbabilisticModel), got {type(model).__name__}")
         _check_nonempty(batch)
-        return -model.log_prob(batch, dtype=batch.dtype).mean()
+        if isinstance(model, BoltzmannMachine):
+            return -model.log_prob(batch, dtype=batch.dtype).mean()
+        return -model.log_prob(batch).mean()
 
     def __repr__(self) -> str:
         return "ExactLikelihood()"
@@ -84,22 +90,37 @@ class GibbsLikelihood:
         """Continue from the chains a :meth:`state_dict` saved."""
         self.state = state["state"]
 
-    def start(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
+    def start(self, model: BoltzmannMachine | GaussianBernoulliRBM, batch: torch.Tensor) -> torch.Tensor:
         """Where this step's chains begin."""
         if self.init == "data":
             return batch
         if self.init == "persistent" and self.state is not None:
             return self.state
+        if isinstance(model, GaussianBernoulliRBM):  # x ~ p(x | z) with z uniform
+            z = torch.full((self.chains, model.n_hidden), 0.5, device=batch.device, dtype=batch.dtype)
+            with torch.no_grad():
+                return model._draw_visible(torch.bernoulli(z))
         return torch.bernoulli(torch.full((self.chains, model.n_units), 0.5, device=batch.device, dtype=batch.dtype))
 
-    def __call__(self, model: BoltzmannMachine, batch: torch.Tensor) -> torch.Tensor:
-        if not isinstance(model, BoltzmannMachine):
-            raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
+    def __call__(self, model: BoltzmannMachine | GaussianBernoulliRBM, batch: torch.Tensor) -> torch.Tensor:
+        if not isinstance(model, (BoltzmannMachine, GaussianBernoulliRBM)):
+            raise TypeError(
+                f"model: expected an ardemo.BoltzmannMachine or GaussianBernoulliRBM (a model with Gibbs sweeps), "
+                f"got {type(model).__name__}"
+            )
         batch = model.check_event("batch", batch)
         _check_nonempty(batch)
-        negatives = model.gibbs(self.start(model, batch), self.sweeps)
-        self.state = negatives
-        positive, negative = model.energy(batch), model.energy(negatives)
+        x = self.start(model, batch)
+        if isinstance(model, GaussianBernoulliRBM):
+            with torch.no_grad():
+                for _ in range(self.sweeps):
+                    x = model._gibbs(x)
+            energy = model.free_energy
+        else:
+            x = model.gibbs(x, self.sweeps)
+            energy = model.energy
+        self.state = negatives = x
+        positive, negative = energy(batch), energy(negatives)
         self.last_terms = (positive.detach(), -negative.detach())  # the loss is the sum of their means
         return positive.mean() - negative.mean()
 

@@ -233,7 +233,9 @@ def random_batches(
     >>> draw().shape
     torch.Size([4, 1])
     """
-    data = check_tensor("data", data)
+    if not isinstance(data, torch.Tensor) or data.is_complex():
+        got = f"dtype {data.dtype}" if isinstance(data, torch.Tensor) else type(data).__name__
+        raise TypeError(f"data: expected a real tensor (floating, or integer lattice configurations), got {got}")
     if data.dim() < 1 or data.shape[0] == 0:
         raise ValueError(f"data: expected a non-empty batch of rows, got shape {tuple(data.shape)}")
     batch_size = check_int("batch_size", batch_size, minimum=1, maximum=data.shape[0])
@@ -259,7 +261,8 @@ def train_on_data(
     every: int = 0,
     monitor: Callable[[nn.Module], float] | None = None,
 ) -> History:
-    """:func:`fit` of ``objective(model, batch)`` with Adam on random minibatches of the rows of ``data``.
+    """:func:`fit` of ``objective(model, batch)`` with Adam on random minibatches of the rows of ``data``
+    (any model's events: binary or real rows, integer lattice configurations).
 
     The parameters of ``objective`` (if it is a module, e.g. NCE's :math:`c`) are trained too. Every
     ``every`` steps (and at the start and end) ``monitor(model)`` is recorded as the metric ``"monitor"``.
@@ -274,7 +277,10 @@ def train_on_data(
         raise TypeError(f"model: expected a torch.nn.Module, got {type(model).__name__}")
     if not callable(objective):
         raise TypeError(f"objective: expected a function objective(model, batch), got {type(objective).__name__}")
-    data = check_tensor("data", data)
+    if isinstance(model, ProbabilisticModel):
+        data = model.check_event("data", data)  # the values once, then the loop without checks
+    else:
+        data = check_tensor("data", data)
     steps = check_int("steps", steps, minimum=0)
     lr = check_positive_float("lr", lr)
     draw = random_batches(data, batch_size)
@@ -285,7 +291,5 @@ def train_on_data(
     watch = None if monitor is None else (lambda: {"monitor": float(monitor(model))})
     if watch is not None and not every:  # record the start and the end only
         every = max(steps, 1)
-    if isinstance(model, ProbabilisticModel):
-        model.check_event("data", data)  # the values once, then the loop without checks
     with no_validation():
         return fit(lambda step: objective(model, draw()), optimiser, steps, every=every, monitor=watch)

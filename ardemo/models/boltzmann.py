@@ -237,9 +237,10 @@ class BoltzmannMachine(EnergyBasedModel):
         return self._state_cache[key]
 
     def log_partition(self, dtype: torch.dtype = torch.float64) -> torch.Tensor:
-        """Exact :math:`\\ln Z = \\ln\\sum_x e^{-E(x)}` over all :math:`2^n` states (float64 by default)."""
+        """Exact :math:`\\ln Z = \\ln\\sum_x e^{-E(x)}` over all :math:`2^n` states (float64 by default);
+        computed once per parameter version while no gradient is recorded."""
         check_float_dtype("dtype", dtype)
-        return torch.logsumexp(-self._energy(self._states(dtype)), 0)
+        return self._cached(("log_partition", dtype), lambda: torch.logsumexp(-self._energy(self._states(dtype)), 0))
 
     def log_prob(self, x: torch.Tensor, dtype: torch.dtype | None = None) -> torch.Tensor:
         """Exact :math:`\\ln p(x) = -E(x) - \\ln Z` (enumeration) for ``x`` of shape ``(..., n_units)``,
@@ -253,7 +254,7 @@ class BoltzmannMachine(EnergyBasedModel):
     @torch.no_grad()
     def probabilities(self) -> torch.Tensor:
         """Exact :math:`p` over all :math:`2^n` states, in the order of :func:`ardemo.all_configurations` (no gradient)."""
-        return torch.softmax(-self._energy(self._states(torch.float64)), 0)
+        return self._cached("probabilities", lambda: torch.softmax(-self._energy(self._states(torch.float64)), 0))
 
     def _sample(self, n: int) -> torch.Tensor:
         """``n`` exact, independent samples (enumeration; small models only), shape ``(n, n_units)``."""

@@ -47,9 +47,12 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         sigma: initial standard deviation of every visible unit (stored as :math:`\\ln\\sigma^2`).
         learn_sigma: whether :math:`\\ln\\sigma^2` is trained (it is a fixed buffer-like parameter otherwise).
         validate_args: check that inputs are finite (default: the library's setting).
+        burn_in: Gibbs sweeps behind ``sample`` when :math:`H` is beyond the enumeration limit (20).
 
-    ``sample`` draws exact samples (the hidden marginal by enumeration, then :math:`p(x \\mid z)`);
-    :meth:`sample_chains` runs Gibbs chains instead, for any :math:`H`.
+    ``sample`` draws exact samples (the hidden marginal by enumeration, then :math:`p(x \\mid z)`) for
+    :math:`H \\le 20`; beyond that, the last states of independent Gibbs chains after ``burn_in``
+    sweeps, which are approximate. :meth:`sample_chains` runs Gibbs chains for any :math:`H`.
+    ``log_partition`` is float64 (exact, or by quadrature for two visible units).
 
     >>> model = GaussianBernoulliRBM(2, 3)
     >>> x = model.sample((4, 2))
@@ -66,12 +69,14 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         sigma: float = 0.1,
         learn_sigma: bool = False,
         validate_args: bool | None = None,
+        burn_in: int = 1000,
     ) -> None:
         super().__init__(validate_args)
         self.n_visible = check_int("n_visible", n_visible, minimum=1)
         self.n_hidden = check_int("n_hidden", n_hidden, minimum=1)
         sigma = check_positive_float("sigma", sigma)
         learn_sigma = check_bool("learn_sigma", learn_sigma)
+        self.burn_in = check_int("burn_in", burn_in, minimum=1)
         self.b = nn.Parameter(torch.zeros(self.n_visible))
         self.log_sigma2 = nn.Parameter(torch.full((self.n_visible,), 2 * math.log(sigma)), requires_grad=learn_sigma)
         self.W = nn.Parameter(0.01 * torch.randn(self.n_visible, self.n_hidden))
@@ -169,32 +174,38 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         return path
 
     # --- the partition function ----------------------------------------------------------------
-    def _hidden_log_weights(self) -> tuple[torch.Tensor, torch.Tensor]:
+    def _hidden_log_weights(self, dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
         """All :math:`2^H` hidden states and :math:`\\ln` of their unnormalised marginal weights (without the
-        constant :math:`\\prod_i\\sqrt{2\\pi\\sigma_i^2}`)."""
+        constant :math:`\\prod_i\\sqrt{2\\pi\\sigma_i^2}`), in ``dtype`` (default: the model's)."""
         check_enumerable("n_hidden", self.n_hidden)  # beyond it: log_partition_quadrature
-        z = all_configurations(self.n_hidden, device=self.W.device, dtype=self.W.dtype)
-        mean = self.b + z @ self.W.T
-        return z, z @ self.d + ((mean**2 - self.b**2) / (2 * self.sigma2)).sum(-1)
+        dtype = self.W.dtype if dtype is None else dtype
+        b, w, d, sigma2 = (t.to(dtype) for t in (self.b, self.W, self.d, self.sigma2))
+        z = all_configurations(self.n_hidden, device=self.W.device, dtype=dtype)
+        mean = b + z @ w.T
+        return z, z @ d + ((mean**2 - b**2) / (2 * sigma2)).sum(-1)
 
     def log_partition_exact(self) -> torch.Tensor:
         """:math:`\\ln Z` by summing over all :math:`2^H` hidden states, a mixture of Gaussians:
         :math:`Z = \\sum_z e^{d^\\top z} \\prod_i \\sqrt{2\\pi\\sigma_i^2}\\, e^{((b + Wz)_i^2 - b_i^2)/2\\sigma_i^2}`."""
-        _, log_terms = self._hidden_log_weights()
-        return torch.logsumexp(log_terms, 0) + 0.5 * torch.log(2 * math.pi * self.sigma2).sum()
+        _, log_terms = self._hidden_log_weights(torch.float64)
+        return torch.logsumexp(log_terms, 0) + 0.5 * torch.log(2 * math.pi * self.sigma2.double()).sum()
 
     def log_partition(self) -> torch.Tensor:
-        """:math:`\\ln Z`: exact over the hidden states up to the library's enumeration limit, else by
-        quadrature (two visible units)."""
+        """:math:`\\ln Z` in float64: exact over the hidden states up to the library's enumeration limit, else
+        by quadrature (two visible units); computed once per parameter version while no gradient is recorded."""
         if self.n_hidden <= MAX_ENUMERATION_SITES:
-            return self.log_partition_exact()
-        return self.log_partition_quadrature()
+            return self._cached("log_partition", self.log_partition_exact)
+        return self._cached("log_partition", self.log_partition_quadrature)
 
     def _unnormalized_log_prob(self, x: torch.Tensor) -> torch.Tensor:
         return -self._free_energy(x)
 
     def _sample(self, n: int) -> torch.Tensor:
-        """Exact samples: :math:`z` from its marginal (enumerated), then :math:`x \\sim p(x \\mid z)`."""
+        """Exact samples up to the enumeration limit: :math:`z` from its marginal (enumerated), then
+        :math:`x \\sim p(x \\mid z)`. Beyond it, the last states of ``n`` independent Gibbs chains after
+        :attr:`burn_in` sweeps (approximate: the law after that many sweeps)."""
+        if self.n_hidden > MAX_ENUMERATION_SITES:
+            return self.sample_chains(n, self.burn_in)[-1]
         z, log_terms = self._hidden_log_weights()
         index = torch.multinomial(torch.softmax(log_terms.detach(), 0), n, replacement=True)
         return self._draw_visible(z[index])
@@ -239,12 +250,12 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         ``lo = hi = None`` takes the interval from :meth:`covering_box`, which holds the whole density.
         """
         grid, area = self.quadrature_grid(lo, hi, points)
-        return torch.logsumexp(-self.free_energy(grid), 0) + math.log(area)
+        return torch.logsumexp(-self.free_energy(grid).double(), 0) + math.log(area)
 
     def log_prob(self, x: torch.Tensor, log_z: torch.Tensor | None = None) -> torch.Tensor:
         """:math:`\\ln p(x) = -F(x) - \\ln Z`; :math:`\\ln Z` exactly (small :math:`H`) or by quadrature unless given."""
         if log_z is None:
-            log_z = self.log_partition()
+            log_z = self.log_partition().to(self.W.dtype)
         elif not isinstance(log_z, torch.Tensor):
             log_z = check_real("log_z", log_z)
         elif log_z.numel() != 1 or not bool(torch.isfinite(log_z).all()):

@@ -1,4 +1,4 @@
-"""Annealed importance sampling (AIS) of a Boltzmann machine's :math:`\\ln Z`, and reverse annealing
+"""Annealed importance sampling (AIS) of a Boltzmann machine's (or a Gaussian–Bernoulli RBM's) :math:`\\ln Z`, and reverse annealing
 (RAISE) for a conservative estimate of :math:`\\ln p(x)`.
 
 Both follow the path from independent Bernoullis :math:`p_0(x) \\propto e^{a^\\top x}`
@@ -37,6 +37,7 @@ from ..core.stats import standard_error
 from ..core.validation import check_finite, check_int, check_last_dim, check_tensor
 from ..distributions.bernoulli import IndependentBernoulli
 from ..models.boltzmann import BoltzmannMachine, _gibbs_sweep
+from ..models.rbm import GaussianBernoulliRBM
 
 
 @dataclass(frozen=True)
@@ -85,13 +86,50 @@ class RAISEResult:
 _AnnealingPath = tuple[torch.Tensor, torch.Tensor, torch.Tensor, Callable[[torch.Tensor, float], torch.Tensor]]
 
 
+Start = torch.Tensor | IndependentBernoulli | BoltzmannMachine | torch.distributions.Independent | None
+
+
+def start_logits(start: object, n_units: int) -> torch.Tensor | None:
+    """The logits :math:`a` of a product of Bernoullis given as ``start``: a tensor of logits, an
+    :class:`~ardemo.IndependentBernoulli`, a ``torch.distributions.Independent(Bernoulli(...), 1)``, or a
+    :class:`~ardemo.BoltzmannMachine` without couplings (its biases); ``None`` stays ``None`` (uniform).
+
+    >>> start_logits(torch.distributions.Independent(torch.distributions.Bernoulli(logits=torch.ones(2)), 1), 2)
+    tensor([1., 1.])
+    """
+    if start is None:
+        return None
+    if isinstance(start, IndependentBernoulli):
+        return start.logits
+    if isinstance(start, torch.distributions.Independent):
+        base = start.base_dist
+        if not isinstance(base, torch.distributions.Bernoulli) or start.reinterpreted_batch_ndims != 1:
+            raise TypeError(
+                f"base_logits: expected Independent(Bernoulli(...), 1), got Independent({type(base).__name__}, "
+                f"{start.reinterpreted_batch_ndims})"
+            )
+        return base.logits
+    if isinstance(start, BoltzmannMachine):
+        if bool((start.coupling.detach().triu(1) != 0).any()):
+            raise ValueError(
+                "base_logits: a Boltzmann machine is a product of Bernoullis only without couplings; this one has "
+                "nonzero couplings (its ln Z is not a sum of softplus terms)"
+            )
+        return start.bias
+    if isinstance(start, torch.Tensor):
+        return start
+    raise TypeError(
+        "base_logits: expected logits, an IndependentBernoulli, Independent(Bernoulli(...), 1) or a Boltzmann "
+        f"machine without couplings, got {type(start).__name__}"
+    )
+
+
 def _annealing_path(model: object, base_logits: object) -> _AnnealingPath:
     """The model's couplings and biases in float64, the base logits :math:`a` (checked) and
     :math:`f_\\beta(x)`."""
     if not isinstance(model, BoltzmannMachine):
         raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
-    if isinstance(base_logits, IndependentBernoulli):  # a fitted factorised model as the starting distribution
-        base_logits = base_logits.logits
+    base_logits = start_logits(base_logits, model.n_units)
     w = model.weight.detach().double()
     b = model.bias.detach().double()
     if base_logits is None:
@@ -108,17 +146,48 @@ def _annealing_path(model: object, base_logits: object) -> _AnnealingPath:
     return w, b, a, f
 
 
+def _result(log_z0: float, log_w: torch.Tensor) -> AISResult:
+    top = log_w.max()
+    ratio = (log_w - top).exp()
+    mean = ratio.mean()
+    stderr = float(ratio.std() / mean / math.sqrt(log_w.shape[0]))
+    return AISResult(log_z0 + float(top + mean.log()), stderr, log_w)
+
+
+def _ais_gbrbm(model: GaussianBernoulliRBM, chains: int, temperatures: int) -> AISResult:
+    """AIS for a Gaussian–Bernoulli RBM along :math:`p_\\beta(x, h) \\propto e^{-\\|x-b\\|^2/2\\sigma^2 + \\beta(d + W^\\top x/\\sigma^2)^\\top h}`,
+    from :math:`\\mathcal{N}(b, \\sigma^2)` times uniform hidden units (:math:`Z_0 = 2^H\\prod_i\\sqrt{2\\pi\\sigma_i^2}`), with
+    :math:`f_\\beta(x) = -\\|x-b\\|^2/2\\sigma^2 + \\sum_j \\mathrm{softplus}(\\beta a_j(x))`, :math:`a(x) = d + W^\\top x/\\sigma^2`,
+    and one Gibbs sweep (:math:`h` then :math:`x`) at every :math:`\\beta`."""
+    b, w, d = (t.detach().double() for t in (model.b, model.W, model.d))
+    sigma2 = model.sigma2.detach().double()
+
+    def f(x: torch.Tensor, beta: float) -> torch.Tensor:
+        return -((x - b) ** 2 / (2 * sigma2)).sum(-1) + F.softplus(beta * (d + (x / sigma2) @ w)).sum(-1)
+
+    x = b + sigma2.sqrt() * torch.randn(chains, model.n_visible, dtype=torch.float64, device=b.device)
+    log_w = torch.zeros(chains, dtype=torch.float64, device=b.device)
+    betas = torch.linspace(0, 1, temperatures + 1).tolist()
+    for previous, beta in zip(betas[:-1], betas[1:]):
+        log_w += f(x, beta) - f(x, previous)
+        h = torch.bernoulli(torch.sigmoid(beta * (d + (x / sigma2) @ w)))
+        x = b + beta * h @ w.T + sigma2.sqrt() * torch.randn_like(x)
+    log_z0 = model.n_hidden * math.log(2) + float(0.5 * torch.log(2 * math.pi * sigma2).sum())
+    return _result(log_z0, log_w)
+
+
 @torch.no_grad()
 def ais_log_partition(
-    model: BoltzmannMachine,
+    model: BoltzmannMachine | GaussianBernoulliRBM,
     chains: int = 100,
     temperatures: int = 1000,
-    base_logits: torch.Tensor | IndependentBernoulli | None = None,
+    base_logits: Start = None,
 ) -> AISResult:
     """Estimate :math:`\\ln Z` with ``chains`` independent AIS runs over ``temperatures`` evenly
-    spaced :math:`\\beta \\in (0, 1]`, starting from Bernoullis with logits ``base_logits``
-    (default 0: uniform; the logits of the data's marginals make the path shorter), or from an
-    :class:`~ardemo.IndependentBernoulli` model.
+    spaced :math:`\\beta \\in (0, 1]`. A Boltzmann machine's path starts from Bernoullis with logits
+    ``base_logits`` (default 0: uniform; the logits of the data's marginals make the path shorter), given
+    as logits or as a product-of-Bernoullis model (see :func:`start_logits`). A Gaussian–Bernoulli RBM's
+    path starts from its visible Gaussians and uniform hidden units (see :func:`_ais_gbrbm`).
 
     >>> from ardemo import BoltzmannMachine
     >>> model = BoltzmannMachine(4, weight_scale=0.5)
@@ -126,21 +195,22 @@ def ais_log_partition(
     >>> abs(result.log_z - model.log_partition().item()) < 5 * result.stderr + 0.01
     True
     """
-    w, b, a, f = _annealing_path(model, base_logits)
     chains = check_int("chains", chains, minimum=2)  # the standard error needs two runs
     temperatures = check_int("temperatures", temperatures, minimum=1)
+    if isinstance(model, GaussianBernoulliRBM):
+        if base_logits is not None:
+            raise ValueError(
+                "base_logits: a Gaussian-Bernoulli RBM's path starts at N(b, sigma^2) x uniform hidden units; expected None"
+            )
+        return _ais_gbrbm(model, chains, temperatures)
+    w, b, a, f = _annealing_path(model, base_logits)
     x = torch.bernoulli(torch.sigmoid(a).expand(chains, -1))
     log_w = torch.zeros(chains, dtype=torch.float64, device=b.device)
     betas = torch.linspace(0, 1, temperatures + 1).tolist()
     for previous, beta in zip(betas[:-1], betas[1:]):
         log_w += f(x, beta) - f(x, previous)
         x = _gibbs_sweep(x, beta * w, (1 - beta) * a + beta * b)  # couplings checked once, above
-    log_z0 = float(F.softplus(a).sum())
-    top = log_w.max()
-    ratio = (log_w - top).exp()
-    mean = ratio.mean()
-    stderr = float(ratio.std() / mean / math.sqrt(chains))
-    return AISResult(log_z0 + float(top + mean.log()), stderr, log_w)
+    return _result(float(F.softplus(a).sum()), log_w)
 
 
 @torch.no_grad()
@@ -148,7 +218,7 @@ def raise_log_likelihood(
     model: BoltzmannMachine,
     data: torch.Tensor,
     temperatures: int = 1000,
-    base_logits: torch.Tensor | IndependentBernoulli | None = None,
+    base_logits: Start = None,
     chains: int = 1,
 ) -> RAISEResult:
     """RAISE: ``chains`` reverse annealing chains from every row of ``data`` (shape ``(N, n)``) over

@@ -168,6 +168,7 @@ bench: $(STAMP)
 	$(PY) tests/benchmarks/bench_gibbs.py
 	$(PY) tests/benchmarks/bench_gibbs.py --units 784 --chains 100 --loop-chains 1 --repeats 3
 	$(PY) tests/benchmarks/bench_sbn.py
+	$(PY) tests/benchmarks/bench_host_reads.py
 	$(PY) tests/benchmarks/bench_chapters.py
 
 # every results file in book/data, run again with the command it records (needs a clean tree)

@@ -79,7 +79,8 @@ def test_rbm_samples_and_chains_in_every_dtype(dtype, n, steps):
     assert rbm.sample(n).dtype == dtype
     path = rbm.sample_chains(n, steps, x0=torch.zeros(n, 2))  # float32 start, any model dtype
     assert path.shape == (steps, n, 2) and path.dtype == dtype
-    assert rbm.log_partition().dtype == dtype
+    assert rbm.log_partition().dtype == torch.float64  # one policy: ln Z in float64 for every model
+    assert rbm.log_prob(rbm.sample(n)).dtype == dtype
 
 
 @PROPERTY

@@ -139,6 +139,55 @@ for _m in (_rx, _est):
         catches="the coupled z~ reproduces z",
     ),
     Fault(
+        name="teacher-student model without its symmetrisation",
+        chapter="ising_teacher_student",
+        source="000",
+        description="SpinFlipSymmetric returns its inner model unchanged (no average over the spin flip), "
+        "where the chapter claims the symmetric scheme converges",
+        patch="""
+import ardemo.models.symmetry as _sym
+_sym.SpinFlipSymmetric._log_prob = lambda self, x: self.model.log_prob(x)
+_sym.SpinFlipSymmetric._sample = lambda self, n: self.model.sample(n)
+""",
+        catches="the sampled scheme reaches 0.005 nats",
+        fast=False,  # its check comes late in the chapter
+    ),
+    Fault(
+        name="random-element mixture where a bound is claimed",
+        chapter="pixelgnn_free_energy",
+        source="001",
+        description="the library's anchored estimate of ln q_sym replaced by the source's all-random one "
+        "(with its bin-statistics correction), which is not an upper bound",
+        patch="""
+import ardemo.learning.free_energy as _fe
+_mixed = _fe.log_mixed_prob
+_fe.log_mixed_prob = lambda net, x, mixtures, correct=True, anchored=False: _mixed(net, x, mixtures, True, False)
+""",
+        catches="the anchored estimates lie between F_sym and F_q",
+        fast=False,  # its check is in the middle of the chapter (about 50 s)
+    ),
+    Fault(
+        name="causal graph includes the site's own value",
+        chapter="pixelgnn_graphs",
+        source="001",
+        description="the first layer also reads the site's own one-hot value (a self edge in the causal graph), "
+        "so each conditional sees the value it predicts",
+        patch="""
+import torch
+import ardemo.models.pixelgnn as _pg
+_layer = _pg.PixelGNN._layer
+def _sees_itself(self, l, h, nodes, d):
+    out = _layer(self, l, h, nodes, d)
+    if l == 0:
+        own = h if d is None else h.index_select(1, nodes)
+        mix = torch.linspace(-1.0, 1.0, own.shape[-1] * out.shape[-1], device=h.device, dtype=h.dtype)
+        out = out + own @ mix.reshape(own.shape[-1], out.shape[-1])
+    return out
+_pg.PixelGNN._layer = _sees_itself
+""",
+        catches="q sums to one",
+    ),
+    Fault(
         name="Gibbs step returns probabilities",
         chapter="boltzmann_nce",
         source="002",

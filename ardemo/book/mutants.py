@@ -287,7 +287,7 @@ _est.reinforce = _no_baseline
         description="the contrastive loss c(data) - c(model) instead of c(model) - c(data): training climbs the energy",
         patch="pass",
         edit=("loss = sign * (machine(model_samples)", "loss = -sign * (machine(model_samples)"),
-        catches="no model beats the data's entropy",
+        catches="all three learn the ring",
         fast=False,
     ),
     Fault(

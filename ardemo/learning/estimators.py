@@ -96,7 +96,7 @@ def _values(f: Objective, x: torch.Tensor) -> torch.Tensor:
 
 class GradientEstimate(NamedTuple):
     """What every estimator returns: the per-row ``gradient`` (shaped like ``logits``; ``None`` from
-    :func:`rebar_values`, which computes the values only), ``values``, the
+    :func:`~ardemo.learning.estimators.rebar_values`, which computes the values only), ``values``, the
     learning signal :math:`f` per row at the point the estimator evaluated it (the hard sample :math:`b`,
     or the relaxed sample for Concrete), and ``control``: :math:`f(\\sigma_\\lambda(\\tilde z))` for REBAR,
     :math:`c(\\tilde z)` for RELAX, the linear expansion :math:`h(b)` for MuProp (``None``

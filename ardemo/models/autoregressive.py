@@ -203,7 +203,7 @@ class AutoregressiveModel(ProbabilisticModel):
         Each site is drawn from its binary Concrete (two-class Gumbel-softmax) relaxation
         :math:`\\sigma((f_i + L_i)/\\lambda)` at ``temperature`` :math:`\\lambda` and fed to the later
         conditionals. These are **not** samples of :math:`q`: the values lie in :math:`(0, 1)` (which
-        :meth:`log_prob` rejects), and the later sites are drawn given relaxed earlier ones, so the pathwise
+        :meth:`~ardemo.ProbabilisticModel.log_prob` rejects), and the later sites are drawn given relaxed earlier ones, so the pathwise
         gradient of :math:`\\mathbb{E}[g]` is biased for :math:`\\nabla\\mathbb{E}_q[g]` at every
         :math:`\\lambda > 0`. That is why the model has no ``rsample`` (``has_rsample`` is False). With
         ``hard=True`` the values are exact 0/1 samples of :math:`q` whose gradient is the relaxed one

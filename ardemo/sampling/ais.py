@@ -186,8 +186,8 @@ def ais_log_partition(
     """Estimate :math:`\\ln Z` with ``chains`` independent AIS runs over ``temperatures`` evenly
     spaced :math:`\\beta \\in (0, 1]`. A Boltzmann machine's path starts from Bernoullis with logits
     ``base_logits`` (default 0: uniform; the logits of the data's marginals make the path shorter), given
-    as logits or as a product-of-Bernoullis model (see :func:`start_logits`). A Gaussian–Bernoulli RBM's
-    path starts from its visible Gaussians and uniform hidden units (see :func:`_ais_gbrbm`).
+    as logits or as a product-of-Bernoullis model (see ``start_logits`` in this module). A Gaussian–Bernoulli RBM's
+    path starts from its visible Gaussians and uniform hidden units (see ``_ais_gbrbm`` in this module).
 
     >>> from ardemo import BoltzmannMachine
     >>> model = BoltzmannMachine(4, weight_scale=0.5)

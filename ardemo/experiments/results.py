@@ -23,7 +23,10 @@ from ..core.runtime import git_commit, now  # noqa: F401 (part of this module's 
 FORMAT = "ardemo-results/1"
 ENV_RESULTS_DIR = "ARDEMO_RESULTS_DIR"
 PACKAGED_RESULTS = Path(__file__).resolve().parents[2] / "book" / "data"
-"""The results files beside the package, in ``book/data`` of the checkout an editable install points at."""
+"""The results files beside the package, in ``book/data`` of the checkout an editable install points at.
+
+:meta hide-value:
+"""
 REQUIRED = ("format", "experiment", "settings", "command", "data", "provenance", "replay", "log", "final")
 
 

@@ -298,7 +298,7 @@ _est.reinforce = _no_baseline
         patch="""
 import ardemo.learning.nce as _nce
 _noise = _nce.NoiseContrastive._noise_log_prob
-_nce.NoiseContrastive._noise_log_prob = lambda self, x: _noise(self, x) / 10000
+_nce.NoiseContrastive._noise_log_prob = lambda self, x, dtype: _noise(self, x, dtype) / 10000
 """,
         catches="NCE learns the normaliser",
         fast=False,  # its check is in the second half of the chapter

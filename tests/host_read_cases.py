@@ -77,7 +77,7 @@ def loops() -> dict[str, Callable[[], Callable[[int], None]]]:
 def reads_per_step(
     make: Callable[[], Callable[[int], None]], package: str | None = "ardemo"
 ) -> tuple[float, HostReads]:
-    """Host reads of one step (those of 11 steps less those of 1, from fresh copies) and the 11 steps' reads."""
+    """Host reads of one step (those of 11 steps less those of 1, after a warm-up step) and the 11 steps' reads."""
     run = make()
     run(1)  # warm up (lazily built tables, first-step branches)
     with count_host_reads(package) as one:

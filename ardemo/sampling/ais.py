@@ -89,12 +89,12 @@ _AnnealingPath = tuple[torch.Tensor, torch.Tensor, torch.Tensor, Callable[[torch
 Start = torch.Tensor | IndependentBernoulli | BoltzmannMachine | torch.distributions.Independent | None
 
 
-def start_logits(start: object, n_units: int) -> torch.Tensor | None:
+def start_logits(start: object) -> torch.Tensor | None:
     """The logits :math:`a` of a product of Bernoullis given as ``start``: a tensor of logits, an
     :class:`~ardemo.IndependentBernoulli`, a ``torch.distributions.Independent(Bernoulli(...), 1)``, or a
     :class:`~ardemo.BoltzmannMachine` without couplings (its biases); ``None`` stays ``None`` (uniform).
 
-    >>> start_logits(torch.distributions.Independent(torch.distributions.Bernoulli(logits=torch.ones(2)), 1), 2)
+    >>> start_logits(torch.distributions.Independent(torch.distributions.Bernoulli(logits=torch.ones(2)), 1))
     tensor([1., 1.])
     """
     if start is None:
@@ -129,7 +129,7 @@ def _annealing_path(model: object, base_logits: object) -> _AnnealingPath:
     :math:`f_\\beta(x)`."""
     if not isinstance(model, BoltzmannMachine):
         raise TypeError(f"model: expected an ardemo.BoltzmannMachine, got {type(model).__name__}")
-    base_logits = start_logits(base_logits, model.n_units)
+    base_logits = start_logits(base_logits)
     w = model.weight.detach().double()
     b = model.bias.detach().double()
     if base_logits is None:

@@ -14,6 +14,7 @@ from ardemo import (
     GibbsLikelihood,
     IndependentBernoulli,
     NoiseContrastive,
+    PseudoLikelihood,
     ais_log_partition,
     autocorrelation,
     gibbs_sweep,
@@ -126,6 +127,79 @@ def test_nce_recovers_parameters_and_log_partition():
         assert float((student.weight - teacher.weight).abs().max()) < 0.2
 
 
+def test_profiled_normaliser_is_the_batch_minimiser():
+    """The profiled c zeroes dJ/dc on its batch and is the minimum of J over a grid around it."""
+    torch.manual_seed(0)
+    m = _random_machine(6, 0.8)
+    noise = IndependentBernoulli(torch.zeros(6))
+    data = m.sample(300)
+    nce = NoiseContrastive(noise, k=4, normaliser="profiled")
+    assert list(nce.parameters()) == [] and "c" in nce.state_dict()
+    torch.manual_seed(1)
+    nce(m, data)
+    c_star = float(nce.c)
+    torch.manual_seed(1)
+    learned = NoiseContrastive(noise, k=4)
+    with torch.no_grad():
+        learned.c.fill_(c_star)
+    loss = learned(m, data)
+    (slope,) = torch.autograd.grad(loss, learned.c)
+    assert abs(float(slope)) < 1e-5
+    values = []
+    for shift in (-0.05, 0.0, 0.05):
+        with torch.no_grad():
+            learned.c.fill_(c_star + shift)
+        torch.manual_seed(1)
+        values.append(float(learned(m, data).detach()))
+    assert values[1] < values[0] and values[1] < values[2]
+
+
+def test_optimal_normaliser_follows_a_far_offset():
+    """A shift of the logits by thousands of nats moves the optimum by exactly as much."""
+    a, b = torch.randn(50, dtype=torch.float64), torch.randn(200, dtype=torch.float64) - 1
+    base = ardemo.learning.nce.optimal_normaliser(a, b, 4)
+    far = ardemo.learning.nce.optimal_normaliser(a + 5000, b + 5000, 4)
+    assert abs(float(far) - (float(base) - 5000)) < 1e-8
+
+
+def test_nce_with_a_profiled_normaliser_recovers_log_partition():
+    """Data from the family: the profiled c approaches -ln Z, as the learned one does, with no optimiser
+    acting on it, from a start thousands of nats away (the couplings, not c, were scaled)."""
+    teacher = _random_machine(6, 0.6)
+    data = teacher.sample(20_000)
+    noise = Independent(Bernoulli(probs=data.mean(0).clamp(0.05, 0.95)), 1)
+    student = BoltzmannMachine(6)
+    nce = NoiseContrastive(noise, k=10, normaliser="profiled")
+    train_on_data(student, nce, data, steps=3000, batch_size=500, lr=0.03)
+    with torch.no_grad():
+        assert abs(float(nce.c) + float(teacher.log_partition())) < 0.15
+        assert float((student.weight - teacher.weight).abs().max()) < 0.2
+
+
+def test_pseudo_likelihood_gradient_is_the_logistic_regressions():
+    """d(-PL)/db_i = mean(sigma(field_i) - x_i); d(-PL)/dW_ij = the two regressions' terms added."""
+    m = _random_machine(5, 0.7).double()
+    x = torch.randint(0, 2, (40, 5)).double()
+    PseudoLikelihood()(m, x).backward()
+    field = x @ m.weight.detach() + m.bias.detach()
+    residual = torch.sigmoid(field) - x
+    assert torch.allclose(m.bias.grad, residual.mean(0), atol=1e-12)
+    g = residual.T @ x / x.shape[0]
+    assert torch.allclose(m.coupling.grad.triu(1), (g + g.T).triu(1), atol=1e-10)
+
+
+def test_pseudo_likelihood_recovers_a_teacher():
+    """Data from the family: maximum pseudo-likelihood is consistent (Besag), so the student's
+    distribution approaches the teacher's."""
+    teacher = _random_machine(6, 0.6)
+    data = teacher.sample(20_000)
+    student = BoltzmannMachine(6)
+    train_on_data(student, PseudoLikelihood(), data, steps=1500, batch_size=500, lr=0.03)
+    kl = float(ardemo.kl_divergence(teacher.probabilities().log(), student.probabilities().log()))
+    assert kl < 0.01
+    assert float((student.weight - teacher.weight).abs().max()) < 0.2
+
+
 def test_negative_sampling_learns_a_ratio_not_a_density():
     data = torch.tensor([[1.0, 0.0]]).repeat(100, 1)
     negatives = EmpiricalNegatives(torch.tensor([[0.0, 1.0], [1.0, 1.0]]))
@@ -170,6 +244,12 @@ def test_bad_inputs_are_clear_errors():
         NoiseContrastive(EmpiricalNegatives(torch.zeros(3, 4)), k=0)
     with pytest.raises(TypeError, match="noise"):
         NoiseContrastive("uniform", k=1)
+    with pytest.raises(ValueError, match="normaliser: expected one of"):
+        NoiseContrastive(EmpiricalNegatives(torch.zeros(3, 4)), normaliser="free")
+    with pytest.raises(TypeError, match="model: expected a fully visible model"):
+        PseudoLikelihood()(IndependentBernoulli(torch.zeros(4)), torch.zeros(2, 4))
+    with pytest.raises(ValueError, match="batch: expected at least one"):
+        PseudoLikelihood()(m, torch.zeros(0, 4))
     with pytest.raises(ValueError, match="init"):
         GibbsLikelihood("random")
     with pytest.raises(ValueError, match=r"n_units: an exact sum over 2\*\*21 states"):

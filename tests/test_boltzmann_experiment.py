@@ -113,6 +113,18 @@ def test_every_method_runs(method, tmp_path):
     assert ("c" in record["final"]) == method.startswith(("nce", "negative"))
 
 
+@needs_mnist
+def test_a_profiled_normaliser_follows_the_offset(tmp_path):
+    """With c learned, Adam moves c by at most about lr per step from its start; profiled, it goes
+    further than a learned c could in the same steps."""
+    profiled = _tiny(tmp_path, "p.json", settings=dict(method="nce-bernoulli", normaliser="profiled", steps=100))
+    learned = _tiny(tmp_path, "l.json", settings=dict(method="nce-bernoulli", steps=100))
+    start = learned["log"]["metrics"]["c"][0]
+    assert abs(learned["final"]["c"]["value"] - start) <= 100 * 1e-3 * 1.01
+    assert abs(profiled["final"]["c"]["value"] - start) > 100 * 1e-3 * 1.01
+    assert profiled["settings"]["normaliser"] == "profiled"
+
+
 def test_the_batches_follow_their_own_stream():
     data = torch.arange(50.0)[:, None]
     a, b = SeededBatches(data, 5, 3), SeededBatches(data, 5, 3)
@@ -133,6 +145,8 @@ def test_the_batches_follow_their_own_stream():
         (dict(raise_images=2000), "raise_images"),
         (dict(eval_every=150), "eval_every"),
         (dict(lr=-1.0), "lr"),
+        (dict(normaliser="free"), "normaliser"),
+        (dict(method="pcd", normaliser="profiled"), "normaliser: only the contrastive"),
     ],
 )
 def test_bad_settings_are_named(change, match):

@@ -11,7 +11,15 @@ trained by one ``method`` with the same data order, batch size, initialisation a
 * ``nce-autoregressive``: NCE with an autoregressive Bernoulli model (a fully visible sigmoid belief
   net) fitted first by maximum likelihood;
 * ``negative-sampling``: the source's negative sampling, ``k`` images of another kind per data point
-  with :math:`p_n \\equiv 1`.
+  with :math:`p_n \\equiv 1`;
+* ``pseudo-likelihood``: maximum pseudo-likelihood (Besag), the classic :math:`Z`-free method for fully
+  visible machines: no negative phase, no noise.
+
+For the contrastive methods, ``normaliser`` says how :math:`c` moves: ``learned`` (the first runs: one
+parameter under the same Adam as the couplings, so it moves by about ``lr`` per step, at most
+``lr × steps`` = 10 nats in a run) or ``profiled`` (set at every step to its optimum on that batch and
+its noise, :func:`ardemo.learning.nce.optimal_normaliser`, so it follows any offset and the couplings
+need not absorb it).
 
 The machine starts with independent pixels at the training means (biases at their logits, couplings
 ``weight_scale`` times a standard normal) and NCE's :math:`c` at that machine's :math:`-\\ln Z` without the
@@ -43,8 +51,9 @@ from ..core.stats import standard_error
 from ..core.validation import check_int, check_positive_float, no_validation
 from ..data.datasets import binarize_stochastically, fashion_mnist, mnist, photo_patches
 from ..distributions.bernoulli import IndependentBernoulli
-from ..learning.nce import EmpiricalNegatives, NoiseContrastive
+from ..learning.nce import NORMALISERS, EmpiricalNegatives, NoiseContrastive
 from ..learning.negative_phase import GibbsLikelihood
+from ..learning.pseudo_likelihood import PseudoLikelihood
 from ..learning.training import History, fit, random_batches, train_on_data
 from ..models.autoregressive import AutoregressiveModel
 from ..models.boltzmann import BoltzmannMachine
@@ -52,7 +61,8 @@ from ..sampling.ais import ais_log_partition, raise_log_likelihood
 from .registry import Outcome, Run, register
 from .sbn import HELD_OUT, mnist_split, split_info
 
-METHODS = ("cd", "pcd", "nce-gaussian", "nce-bernoulli", "nce-autoregressive", "negative-sampling")
+METHODS = ("cd", "pcd", "nce-gaussian", "nce-bernoulli", "nce-autoregressive", "negative-sampling", "pseudo-likelihood")
+CONTRASTIVE = ("nce-gaussian", "nce-bernoulli", "nce-autoregressive", "negative-sampling")
 DATA = ("mnist-test", "mnist", "fashion-mnist")
 NEGATIVES = 10_000
 
@@ -63,6 +73,7 @@ class BoltzmannMNIST:
 
     method: str = "pcd"
     data: str = "mnist-test"
+    normaliser: str = "learned"
     steps: int = 10_000
     batch: int = 100
     lr: float = 1e-3
@@ -82,7 +93,7 @@ class BoltzmannMNIST:
     sample_sweeps: int = 1000
 
     def __post_init__(self) -> None:
-        for name, allowed in (("method", METHODS), ("data", DATA)):
+        for name, allowed in (("method", METHODS), ("data", DATA), ("normaliser", NORMALISERS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name}: expected one of {allowed}, got {getattr(self, name)!r}")
         for name in ("steps", "batch", "sweeps", "chains", "k", "log_every", "eval_every", "temperatures", "samples"):
@@ -99,6 +110,11 @@ class BoltzmannMNIST:
         check_positive_float("lr", self.lr)
         if not (isinstance(self.weight_scale, (int, float)) and self.weight_scale >= 0):
             raise ValueError(f"weight_scale: expected a number >= 0, got {self.weight_scale!r}")
+        if self.normaliser != "learned" and self.method not in CONTRASTIVE:
+            raise ValueError(
+                f"normaliser: only the contrastive methods {CONTRASTIVE} have a normaliser c; "
+                f"got normaliser={self.normaliser!r} with method={self.method!r}"
+            )
         if self.eval_every % self.log_every:
             raise ValueError(f"eval_every: expected a multiple of log_every ({self.log_every}), got {self.eval_every}")
 
@@ -182,25 +198,28 @@ def _mean_and_error(values: torch.Tensor) -> tuple[float, float]:
     return float(values.mean()), float(standard_error(values))
 
 
-def _objective(s: BoltzmannMNIST, train: torch.Tensor, negatives: torch.Tensor, noise: AutoregressiveModel | None):
+def _objective(s: BoltzmannMNIST, train: torch.Tensor, negatives: torch.Tensor, noise: object):
     if s.method == "cd":
         return GibbsLikelihood("data", sweeps=s.sweeps)
     if s.method == "pcd":
         return GibbsLikelihood("persistent", sweeps=s.sweeps, chains=s.chains)
+    if s.method == "pseudo-likelihood":
+        return PseudoLikelihood()
     if s.method == "nce-gaussian":
         zeros = torch.zeros(train.shape[1], device=train.device)
-        return NoiseContrastive(ScaledNoise(Independent(Normal(zeros, zeros + 1), 1), 1e-4), k=s.k)
-    if s.method == "nce-bernoulli":
-        return NoiseContrastive(IndependentBernoulli.from_data(train), k=s.k)
-    if s.method == "nce-autoregressive":
-        return NoiseContrastive(noise, k=s.k)
-    return NoiseContrastive(EmpiricalNegatives(negatives), k=s.k)
+        noise = ScaledNoise(Independent(Normal(zeros, zeros + 1), 1), 1e-4)
+    elif s.method == "nce-bernoulli":
+        noise = IndependentBernoulli.from_data(train)
+    elif s.method == "negative-sampling":
+        noise = EmpiricalNegatives(negatives)
+    return NoiseContrastive(noise, k=s.k, normaliser=s.normaliser)
 
 
 @register(
     "boltzmann-mnist",
     summary="A 784-unit fully visible Boltzmann machine on binarised MNIST trained by CD-1, PCD, NCE (k = 10; "
-    "Gaussian, Bernoulli or autoregressive noise) or negative sampling; held-out ln p(x) by AIS and RAISE",
+    "Gaussian, Bernoulli or autoregressive noise; c learned or profiled), negative sampling or pseudo-likelihood; "
+    "held-out ln p(x) by AIS and RAISE",
     cost="10,000 steps at batch 100 and the evaluation, one CPU thread here: about 10 min (NCE, Bernoulli noise) "
     "to 25 min (NCE, autoregressive noise)",
     settings=BoltzmannMNIST,

@@ -1,5 +1,5 @@
 """Learning: the one training loop, gradient estimators for binary samples, objectives for
-energy-based models (likelihood by sampling, NCE), the ELBO trainer of sigmoid belief networks,
+energy-based models (likelihood by sampling, NCE, pseudo-likelihood), the ELBO trainer of sigmoid belief networks,
 variational free energies and teacher–student learning."""
 
 from . import estimators, free_energy, teacher_student
@@ -8,6 +8,7 @@ from .elbo_official import OfficialElboTrainer
 from .estimators import GradientEstimate
 from .nce import EmpiricalNegatives, NoiseContrastive
 from .negative_phase import ExactLikelihood, GibbsLikelihood, contrastive_divergence_loss
+from .pseudo_likelihood import PseudoLikelihood
 from .training import History, fit, random_batches, train_on_data
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "LatentSample",
     "NoiseContrastive",
     "OfficialElboTrainer",
+    "PseudoLikelihood",
     "contrastive_divergence_loss",
     "estimators",
     "fit",

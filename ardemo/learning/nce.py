@@ -8,7 +8,17 @@ classifier with logit :math:`G(x) = \\ln p_m(x) - \\ln k\\,p_n(x)` is trained to
 
     J = -\\mathbb{E}_{p_\\text{data}}\\ln\\sigma(G(x)) - k\\,\\mathbb{E}_{p_n}\\ln\\sigma(-G(x)),
 
-minimised where :math:`p_m = p_\\text{data}`. *Negative sampling* uses samples of another kind
+minimised where :math:`p_m = p_\\text{data}` *if the model family contains* :math:`p_\\text{data}`; then
+:math:`c = -\\ln Z` there. Otherwise the optimum is the best classifier in the family and :math:`c + \\ln Z`
+need not be 0; as :math:`k \\to \\infty` the gradient of :math:`J/k`'s model part tends to that of the
+log-likelihood, so NCE approaches maximum likelihood and self-normalisation (Gutmann & Hyvärinen 2012).
+The estimator is consistent (as the data grow), not unbiased.
+
+:math:`c` is either a parameter moved by the optimiser with the model (``normaliser="learned"``), or
+profiled out (``normaliser="profiled"``): at every call it is set to the minimiser of :math:`J` on that
+batch and its noise, a one-dimensional convex problem. By the envelope theorem the model's gradient
+at that :math:`c` is the gradient of :math:`\\min_c J`, so :math:`c` can follow offsets of thousands of nats
+that an optimiser step of size ``lr`` could not. *Negative sampling* uses samples of another kind
 as noise and sets :math:`p_n \\equiv 1` (:class:`EmpiricalNegatives`); then the optimum is
 :math:`p_m = p_\\text{data}/p_\\text{neg}`, a density ratio, not a density.
 """
@@ -22,6 +32,34 @@ import torch.nn as nn
 
 from ..core.validation import check_int
 from ..distributions.base import EnergyBasedModel, ProbabilisticModel
+
+NORMALISERS = ("learned", "profiled")
+
+
+def optimal_normaliser(
+    data_logits: torch.Tensor, noise_logits: torch.Tensor, k: int, iterations: int = 80
+) -> torch.Tensor:
+    """The :math:`c` that minimises :math:`J(c) = -\\overline{\\ln\\sigma(a + c)} - k\\,\\overline{\\ln\\sigma(-b - c)}`
+    for the logits without :math:`c`, :math:`a` (data rows) and :math:`b` (noise rows).
+
+    :math:`J'(c) = -\\overline{\\sigma(-a - c)} + k\\,\\overline{\\sigma(b + c)}` increases from :math:`-1` to :math:`k`,
+    so its root is found by bisection on a bracket where every logit is beyond ±40 at the ends (in
+    float64, ``iterations`` halvings; no host reads). A 0-dim tensor in the logits' dtype.
+
+    >>> a, b = torch.zeros(4), torch.zeros(8)  # equal logits: sigma(c) = 1/(1 + k), c = -ln k
+    >>> round(float(optimal_normaliser(a, b, k=2)), 6) == round(-math.log(2), 6)
+    True
+    """
+    a, b = data_logits.detach().double().flatten(), noise_logits.detach().double().flatten()
+    both = torch.cat([a, b])
+    low, high = -both.max() - 40.0, -both.min() + 40.0
+    for _ in range(iterations):
+        mid = (low + high) / 2
+        slope = k * torch.sigmoid(b + mid).mean() - torch.sigmoid(-a - mid).mean()
+        above = slope > 0
+        high = torch.where(above, mid, high)
+        low = torch.where(above, low, mid)
+    return ((low + high) / 2).to(data_logits.dtype)
 
 
 class EmpiricalNegatives(ProbabilisticModel):
@@ -77,8 +115,11 @@ class NoiseContrastive(nn.Module):
             ``torch.distributions.Independent(Bernoulli(probs), 1)``, or :class:`EmpiricalNegatives`.
         k: noise-to-data ratio :math:`k \\ge 1` (an integer number of noise samples per data point).
 
+        normaliser: ``"learned"`` (:math:`c` a parameter of this module) or ``"profiled"`` (:math:`c` a
+            buffer set to the batch's optimum at every call; see the module docstring).
+
     Attributes:
-        c: the learned log normaliser, :math:`\\ln p_m = -E + c`; it is a parameter of this
+        c: the log normaliser, :math:`\\ln p_m = -E + c`. When learned it is a parameter of this
             module, so optimise ``[*model.parameters(), *objective.parameters()]``. A noise that is a
             module stays fixed: its parameters are not the objective's, and no gradient reaches them.
 
@@ -92,7 +133,7 @@ class NoiseContrastive(nn.Module):
     samples' (detached): the loss is the sum of their means, so its standard error follows from them.
     """
 
-    def __init__(self, noise: object, k: int = 1) -> None:
+    def __init__(self, noise: object, k: int = 1, normaliser: str = "learned") -> None:
         super().__init__()
         if not (callable(getattr(noise, "sample", None)) and callable(getattr(noise, "log_prob", None))):
             raise TypeError(f"noise: expected an object with sample(shape) and log_prob(x), got {type(noise).__name__}")
@@ -101,7 +142,13 @@ class NoiseContrastive(nn.Module):
         else:
             self.noise = noise
         self.k = check_int("k", k, minimum=1)
-        self.c = nn.Parameter(torch.zeros(()))
+        if normaliser not in NORMALISERS:
+            raise ValueError(f"normaliser: expected one of {NORMALISERS}, got {normaliser!r}")
+        self.normaliser = normaliser
+        if normaliser == "learned":
+            self.c = nn.Parameter(torch.zeros(()))
+        else:
+            self.register_buffer("c", torch.zeros(()))
         self.last_terms: tuple[torch.Tensor, torch.Tensor] | None = None
 
     def _apply(self, fn, *args, **kwargs):  # .to(), .double(), .cuda(): move a model noise along
@@ -111,7 +158,8 @@ class NoiseContrastive(nn.Module):
         return self
 
     def extra_repr(self) -> str:
-        return f"noise={self.noise!r}, k={self.k}"
+        profiled = ", normaliser='profiled'" if self.normaliser == "profiled" else ""
+        return f"noise={self.noise!r}, k={self.k}{profiled}"
 
     def _noise_log_prob(self, x: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
         with torch.no_grad():
@@ -133,8 +181,11 @@ class NoiseContrastive(nn.Module):
     def logit(self, model: EnergyBasedModel | ProbabilisticModel, x: torch.Tensor) -> torch.Tensor:
         """:math:`G(x) = -E(x) + c - \\ln k - \\ln p_n(x)`: the log-odds that ``x`` is data (:math:`\\ln p(x)`
         in place of :math:`-E(x)` for a normalised model, whose :math:`c` should then stay near 0)."""
+        return self._logit_without_c(model, x) + self.c
+
+    def _logit_without_c(self, model: EnergyBasedModel | ProbabilisticModel, x: torch.Tensor) -> torch.Tensor:
         score = self._score(model, x)
-        return score + self.c - math.log(self.k) - self._noise_log_prob(x, score.dtype)
+        return score - math.log(self.k) - self._noise_log_prob(x, score.dtype)
 
     def forward(self, model: EnergyBasedModel | ProbabilisticModel, batch: torch.Tensor) -> torch.Tensor:
         """The NCE loss :math:`J` on ``batch`` (shape ``(B, *event_shape)``) with ``k`` fresh noise samples
@@ -161,7 +212,11 @@ class NoiseContrastive(nn.Module):
                 f"got event_shape {tuple(noise_event)}"
             )
         noise = self.noise.sample((self.k * batch.shape[0],)).to(batch.dtype)
-        data_terms = nn.functional.logsigmoid(self.logit(model, batch))
-        noise_terms = nn.functional.logsigmoid(-self.logit(model, noise))
+        data_logits, noise_logits = self._logit_without_c(model, batch), self._logit_without_c(model, noise)
+        if self.normaliser == "profiled":
+            with torch.no_grad():
+                self.c.copy_(optimal_normaliser(data_logits, noise_logits, self.k))
+        data_terms = nn.functional.logsigmoid(data_logits + self.c)
+        noise_terms = nn.functional.logsigmoid(-(noise_logits + self.c))
         self.last_terms = (-data_terms.detach(), -self.k * noise_terms.detach())  # the loss: the sum of their means
         return -(data_terms.mean() + self.k * noise_terms.mean())

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from lab_answers import RIGHT, WRONG
 
 from ardemo.book import grading
 
@@ -21,6 +22,16 @@ TASKS = {"forward": 2.0, "p_x_given_z": 1.0, "p_z_given_x": 1.0, "model_samples"
 EXERCISES = {"ex-rbm-sigma": 1.0, "ex-rbm-mixture": 1.0}  # the lab's exercises, whose solutions end in a check
 ALL = {**TASKS, **EXERCISES}
 CELL_TIMEOUT = 30
+_BY_NAME = {a.name: a for a in [*WRONG, *RIGHT]}
+CLASS = {  # from tests/lab_answers.py
+    "borrower": [_BY_NAME["forward calls the library's free energy"], _BY_NAME["p_z_given_x calls the library's"]],
+    "different": [
+        _BY_NAME["forward with logaddexp"],
+        _BY_NAME["CD that also computes p(z | x_k), as Hinton's guide does"],
+        _BY_NAME["run_chains with copy_ and uniforms"],
+    ],
+    "transposer": [_BY_NAME["the mean of p(x | z) without the transpose"]],
+}
 
 
 def _released(chapter: Path, tmp: Path, **kw) -> tuple[nbformat.NotebookNode, nbformat.NotebookNode, Path]:
@@ -42,6 +53,9 @@ def graded(tmp_path_factory):
     nbformat.write(grading.fill_regions(student, {0: answers[0]}), folder / "first.ipynb")
     crash = grading.fill_regions(student, {0: answers[0], 1: "import os; os._exit(1)\n"})
     nbformat.write(crash, folder / "crash.ipynb")
+    for name, picked in CLASS.items():  # three students of the answer table, graded as a class would be
+        regions = {i: code for answer in picked for i, code in answer.regions.items()}
+        nbformat.write(grading.fill_regions(student, {**answers, **regions}), folder / f"{name}.ipynb")
     loop = grading.fill_regions(student, {**answers, 4: "while True: pass\n"})
     (folder / "loop").mkdir()  # the other layout: a folder per student
     nbformat.write(loop, folder / "loop" / "gaussian_rbm.ipynb")
@@ -84,7 +98,7 @@ def test_an_untouched_notebook_scores_zero_and_its_feedback_explains_every_check
         "forward is not written yet",
         "p_x_given_z is not written yet",
         "p_z_given_x is not written yet",
-        "train_rbm's model samples are not written yet",
+        "train_rbm is not written yet",
         "run_chains is not written yet",
     ):
         assert message in feedback, message
@@ -101,6 +115,18 @@ def test_a_dead_kernel_and_an_endless_cell_do_not_stop_the_grading(graded):
     loop = graded["loop"]  # graded after the crash (alphabetical order), the endless cell interrupted
     assert loop.points == {**ALL, "gibbs_chains": 0.0} and f"over {CELL_TIMEOUT} s" in loop.note
     assert graded["solution"].total == 12.0  # and the notebooks after them graded as usual
+
+
+def test_the_class_table_is_graded_as_the_answer_table_says(graded):
+    """A student who calls the library scores nothing for those tasks and is told why; right answers
+    written differently score full marks; a missing transpose costs its task, in plain words."""
+    assert graded["borrower"].points == {**ALL, "forward": 0.0, "p_z_given_x": 0.0}
+    assert graded["different"].points == ALL
+    assert graded["transposer"].points == {**ALL, "p_x_given_z": 0.0}
+    read = {name: html.unescape(re.sub(r"<[^>]+>", "", graded[name].feedback.read_text())) for name in CLASS}
+    assert "forward: your code calls the library's GaussianBernoulliRBM.free_energy" in read["borrower"]
+    assert "p_z_given_x: your code calls the library's" in read["borrower"]
+    assert "torch could not combine the shapes" in read["transposer"]
 
 
 def test_the_score_table_shows_every_student_and_task(graded):

@@ -104,3 +104,18 @@ def test_the_command_reports_and_fails_on_a_broken_page(tmp_path, capsys):
     assert "broken.html" in out and "1 of 2 pages pass" in out
     assert pages.main([str(site), "--page", "clean.html", "--screenshots", str(tmp_path / "shots")]) == 0
     assert (tmp_path / "shots" / "clean.png").stat().st_size > 1000  # one screenshot per page
+
+
+def test_the_player_shows_points_outside_its_box_as_counted_not_clamped():
+    """A chain that leaves the box was drawn on its edge, silently; now it is skipped and counted."""
+    import json
+    import re
+
+    frames = torch.tensor([[[0.0, 0.0], [5.0, 0.0]], [[0.5, -0.5], [0.0, -9.0]], [[0.1, 0.1], [0.2, 0.2]]])
+    html = scatter_player(frames, extent=(-1.0, 1.0, -1.0, 1.0))
+    spec = json.loads(re.search(r"var spec = (\{.*?\});", html).group(1))
+    assert spec["outside"] == [1, 1, 0]
+    assert spec["xy"][2:4] == [-1, -1] and spec["xy"][6:8] == [-1, -1]  # not moved to the edge
+    assert spec["xy"][:2] == [500, 500] and spec["xy"][4:6] == [750, 250]
+    assert [label for _, label in spec["xticks"]] == ["-1", "-0.5", "0", "0.5", "1"]
+    assert spec["xlabel"] == "x₁" and "outside the box" in html

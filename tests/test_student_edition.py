@@ -110,7 +110,7 @@ def _run(nb: nbformat.NotebookNode) -> None:
 def test_student_lab_fails_with_a_helpful_message_and_the_reference_passes(chapter):
     reference = (BOOK / chapter).read_text()
     student = strip_solutions(reference)
-    upto = "model samples: one sweep each"
+    upto = "model samples: the law of k sweeps"
 
     with pytest.raises(CellExecutionError, match="forward is not written yet"):
         _run(_lab_notebook(student, upto))

@@ -1,5 +1,5 @@
 """Annealed importance sampling (AIS) of a Boltzmann machine's (or a Gaussian–Bernoulli RBM's) :math:`\\ln Z`, and reverse annealing
-(RAISE) for a conservative estimate of :math:`\\ln p(x)`.
+(RAISE) for an estimate of :math:`\\ln p(x)` that errs low (see below for exactly when).
 
 Both follow the path from independent Bernoullis :math:`p_0(x) \\propto e^{a^\\top x}`
 (:math:`\\ln Z_0 = \\sum_i \\mathrm{softplus}(a_i)`) to the model through
@@ -21,7 +21,18 @@ log-likelihood :math:`-E(x) - \\ln\\hat Z` it gives is optimistic on average.
 is an unbiased estimate of :math:`p_\\text{ann}(x)`, the law of the last state of a forward annealing
 chain (whose sweeps run the units in the opposite order). :math:`p_\\text{ann}` is a normalised
 distribution close to :math:`p` when the annealing is slow, and :math:`\\mathbb{E}\\ln\\hat p(x) \\le
-\\ln p_\\text{ann}(x)`: a conservative log-likelihood. The two together bracket :math:`\\ln p(x)`.
+\\ln p_\\text{ann}(x)`.
+
+What is guaranteed, exactly: AIS's :math:`-E(x) - \\ln\\hat Z` is a stochastic upper bound on
+:math:`\\ln p(x)` for any model and data; RAISE's :math:`\\ln\\hat p(x)` is a stochastic lower bound on
+:math:`\\ln p_\\text{ann}(x)`, the *annealed* model's log-likelihood, not on :math:`\\ln p(x)`. Averaged over
+data drawn from the model itself, :math:`\\mathbb{E}_p\\ln p_\\text{ann} = \\mathbb{E}_p\\ln p -
+\\mathrm{KL}(p\\,\\|\\,p_\\text{ann}) \\le \\mathbb{E}_p \\ln p`, so there RAISE is conservative about
+:math:`\\ln p` too (the theorem-backed case). On real data that the model fits badly,
+:math:`p_\\text{ann}` can give the data more mass than :math:`p` does and RAISE can land *above*
+:math:`\\ln p(x)` (Burda et al. say so). So "AIS above, RAISE below" is a bracket only heuristically
+on real data: trustworthy where the two agree and the annealing is slow, checkable exactly on
+small models.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from .enumeration import (
     empirical_distribution,
 )
 from .runtime import device, seed_all, seed_offset, threads, use_threads
-from .stats import standard_error, t_statistic, total_variation_bound
+from .stats import chi_square_test, standard_error, t_statistic, total_variation_bound
 from .validation import no_validation, set_validate_args, validate_args_default
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "seed_all",
     "seed_offset",
     "set_validate_args",
+    "chi_square_test",
     "standard_error",
     "t_statistic",
     "threads",

@@ -1,4 +1,4 @@
-"""Standard errors and t-statistics, the arithmetic of every statistical check in the book.
+"""Standard errors, t-statistics and the chi-square test, the arithmetic of every statistical check in the book.
 
 A check compares an estimate with an exact value in units of its standard error, so that its
 tolerance holds on every random stream, not on the one that happened to run.
@@ -67,3 +67,44 @@ def total_variation_bound(p: torch.Tensor, n: int, failure: float = 1e-4) -> flo
     failure = check_real("failure", failure, minimum=0.0, maximum=1.0, strict=True)
     mean = 0.5 * float((p.double() * (1 - p.double()) / n).clamp_min(0).sqrt().sum())
     return mean + math.sqrt(math.log(1 / failure) / (2 * n))
+
+
+def chi_square_test(freq: torch.Tensor, p: torch.Tensor, n: int, min_expected: float = 5.0) -> tuple[float, int, float]:
+    """Pearson's goodness-of-fit test of ``n`` samples whose empirical distribution is ``freq`` against
+    the exact ``p`` (both over the same cells): ``(statistic, degrees of freedom, p-value)``.
+
+    The statistic is :math:`\\chi^2` distributed only when every expected count :math:`n\\,p(x)` is large
+    enough (the usual rule: at least 5). Cells below ``min_expected`` are pooled, smallest first, into
+    one cell until it reaches ``min_expected`` (if the pool is still short, it joins the smallest other
+    cell), so the stated false-alarm rate of a check on the p-value holds for sharp models too. The
+    p-value is :math:`Q(\\text{dof}/2, \\chi^2/2)`, the regularised upper incomplete gamma function.
+
+    >>> stat, dof, pv = chi_square_test(torch.tensor([0.5, 0.5, 0.0]), torch.tensor([0.5, 0.4999, 0.0001]), 1000)
+    >>> dof, round(stat, 3)  # the third cell (expected 0.1) is pooled with the second
+    (1, 0.0)
+    """
+    freq, p = check_tensor("freq", freq).double().flatten(), check_tensor("p", p).double().flatten()
+    if freq.shape != p.shape:
+        raise ValueError(f"freq: expected one frequency per cell of p, {tuple(p.shape)}, got shape {tuple(freq.shape)}")
+    n = check_int("n", n, minimum=1)
+    min_expected = check_real("min_expected", min_expected, minimum=0.0)
+    expected, observed = n * p, n * freq
+    order = torch.argsort(expected)
+    expected, observed = expected[order], observed[order]
+    cumulative = torch.cumsum(expected, 0)
+    pooled = int((cumulative < min_expected).sum()) + 1  # the smallest cells whose sum first reaches the floor
+    pooled = min(pooled, expected.numel())
+    exp_cells = torch.cat([expected[:pooled].sum().reshape(1), expected[pooled:]])
+    obs_cells = torch.cat([observed[:pooled].sum().reshape(1), observed[pooled:]])
+    keep = exp_cells > 0
+    exp_cells, obs_cells = exp_cells[keep], obs_cells[keep]
+    if exp_cells.numel() < 2:
+        raise ValueError(f"p: fewer than two cells have an expected count of {min_expected} in {n} samples")
+    statistic = float(((obs_cells - exp_cells) ** 2 / exp_cells).sum())
+    dof = exp_cells.numel() - 1
+    p_value = float(
+        torch.special.gammaincc(
+            torch.tensor(dof / 2, dtype=torch.float64), torch.tensor(statistic / 2, dtype=torch.float64)
+        )
+    )
+    return statistic, dof, p_value

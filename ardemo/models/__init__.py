@@ -3,6 +3,7 @@
 
 from .autoregressive import AutoregressiveLinear, AutoregressiveModel
 from .boltzmann import BoltzmannMachine, gibbs_sweep, gibbs_sweep_loop
+from .made import MADE
 from .mixture import SymmetrizedMixture
 from .pixelgnn import PixelGNN
 from .rbm import GaussianBernoulliRBM
@@ -14,6 +15,7 @@ __all__ = [
     "AutoregressiveModel",
     "BoltzmannMachine",
     "GaussianBernoulliRBM",
+    "MADE",
     "PixelGNN",
     "SigmoidBeliefNetwork",
     "SpinFlipSymmetric",

@@ -113,7 +113,9 @@ def free_energy_loss(
     With ``anchored`` mixtures the same surrogate follows the gradient of the upper bound :math:`U_n`: its
     other, pathwise term :math:`\\mathbb{E}[\\nabla\\ln\\hat q(x)]` vanishes, because relabelling which of
     the :math:`n` images is the sample's own maps the joint law of :math:`(x, g_2, \\ldots, g_n)` onto itself,
-    so it averages to :math:`\\frac1n\\sum_x\\sum_i\\nabla q(g_i x) = 0`.
+    so it averages to :math:`\\frac1n\\sum_x\\sum_i\\nabla q(g_i x) = 0`. With all-random (not anchored)
+    mixtures that term does not vanish and the surrogate drops it: the update is then score-only, not
+    the gradient of the estimate (nor of any bound).
     """
     net = _check_net(net)
     batch = check_int("batch", batch, minimum=2)

@@ -3,7 +3,8 @@
 :class:`SpinFlipSymmetric` averages a model over the global flip :math:`x \\to 1 - x` (the
 :math:`\\mathbb{Z}_2` symmetry of the zero-field Ising model):
 :math:`q_s(x) = \\tfrac12[q(x) + q(1 - x)]`. A sample of :math:`q_s` is a sample of
-:math:`q`, flipped with probability ½.
+:math:`q`, flipped with probability ½. This is the Z2 symmetrisation of variational autoregressive
+networks (Wu, Wang & Zhang 2019, the ``--z2`` option of their code).
 """
 
 from __future__ import annotations

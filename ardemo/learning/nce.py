@@ -181,11 +181,16 @@ class NoiseContrastive(nn.Module):
     def logit(self, model: EnergyBasedModel | ProbabilisticModel, x: torch.Tensor) -> torch.Tensor:
         """:math:`G(x) = -E(x) + c - \\ln k - \\ln p_n(x)`: the log-odds that ``x`` is data (:math:`\\ln p(x)`
         in place of :math:`-E(x)` for a normalised model, whose :math:`c` should then stay near 0)."""
-        return self._logit_without_c(model, x) + self.c
-
-    def _logit_without_c(self, model: EnergyBasedModel | ProbabilisticModel, x: torch.Tensor) -> torch.Tensor:
         score = self._score(model, x)
-        return score - math.log(self.k) - self._noise_log_prob(x, score.dtype)
+        return self._combine(score, self._noise_log_prob(x, score.dtype))
+
+    def _combine(self, score: torch.Tensor, log_noise: torch.Tensor) -> torch.Tensor:
+        """:math:`G` from :math:`-E(x)` and :math:`\\ln p_n(x)`. The order of the additions is part of the
+        result files' record (a replay compares them exactly): a learned :math:`c` enters as
+        ``score + c - ln k - ln p_n``; a profiled one is added last, to the logit it was fitted to."""
+        if self.normaliser == "profiled":
+            return (score - math.log(self.k) - log_noise) + self.c
+        return score + self.c - math.log(self.k) - log_noise
 
     def forward(self, model: EnergyBasedModel | ProbabilisticModel, batch: torch.Tensor) -> torch.Tensor:
         """The NCE loss :math:`J` on ``batch`` (shape ``(B, *event_shape)``) with ``k`` fresh noise samples
@@ -212,11 +217,15 @@ class NoiseContrastive(nn.Module):
                 f"got event_shape {tuple(noise_event)}"
             )
         noise = self.noise.sample((self.k * batch.shape[0],)).to(batch.dtype)
-        data_logits, noise_logits = self._logit_without_c(model, batch), self._logit_without_c(model, noise)
+        terms = []
+        for x in (batch, noise):
+            score = self._score(model, x)
+            terms.append((score, self._noise_log_prob(x, score.dtype)))
         if self.normaliser == "profiled":
             with torch.no_grad():
-                self.c.copy_(optimal_normaliser(data_logits, noise_logits, self.k))
-        data_terms = nn.functional.logsigmoid(data_logits + self.c)
-        noise_terms = nn.functional.logsigmoid(-(noise_logits + self.c))
+                without_c = [score - math.log(self.k) - log_noise for score, log_noise in terms]
+                self.c.copy_(optimal_normaliser(*without_c, self.k))
+        data_terms = nn.functional.logsigmoid(self._combine(*terms[0]))
+        noise_terms = nn.functional.logsigmoid(-self._combine(*terms[1]))
         self.last_terms = (-data_terms.detach(), -self.k * noise_terms.detach())  # the loss: the sum of their means
         return -(data_terms.mean() + self.k * noise_terms.mean())

@@ -122,7 +122,8 @@ def test_the_class_table_is_graded_as_the_answer_table_says(graded):
     written differently score full marks; a missing transpose costs its task, in plain words."""
     assert graded["borrower"].points == {**ALL, "forward": 0.0, "p_z_given_x": 0.0}
     assert graded["different"].points == ALL
-    assert graded["transposer"].points == {**ALL, "p_x_given_z": 0.0}
+    # the first exercise trains with the student's own class, so a broken p_x_given_z costs it too
+    assert graded["transposer"].points == {**ALL, "p_x_given_z": 0.0, "ex-rbm-sigma": 0.0}
     read = {name: html.unescape(re.sub(r"<[^>]+>", "", graded[name].feedback.read_text())) for name in CLASS}
     assert "forward: your code calls the library's GaussianBernoulliRBM.free_energy" in read["borrower"]
     assert "p_z_given_x: your code calls the library's" in read["borrower"]

@@ -149,7 +149,7 @@ def check_function(
 
     ``mistakes`` maps an explanation to a function that makes a known mistake (a wrong sign, a missing
     sigmoid): when the student's values match one, the failure gives that explanation. ``forbidden``
-    names library methods the student's code must not call (:func:`forbid_library`).
+    names library methods the student's code must not call (``forbid_library`` in this module).
     """
     with torch.no_grad():
         expected = reference(*inputs)

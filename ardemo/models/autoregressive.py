@@ -98,7 +98,20 @@ def _activation(name: object) -> nn.Module:
     return getattr(nn, name)()
 
 
-class AutoregressiveModel(ProbabilisticModel):
+class BinarySites(ProbabilisticModel):
+    """Shared by the autoregressive models: events are ``features`` binary sites, ``x`` in :math:`\\{0,1\\}^n`."""
+
+    features: int
+
+    @property
+    def event_shape(self) -> torch.Size:
+        return torch.Size([self.features])
+
+    def _check_support(self, name: str, x: torch.Tensor) -> None:
+        check_binary(name, check_tensor(name, x))
+
+
+class AutoregressiveModel(BinarySites):
     """Autoregressive Bernoulli distribution over :math:`\\{0,1\\}^n`.
 
     :math:`\\ln q(x) = \\sum_i x_i \\ln\\sigma(f_i) + (1-x_i)\\ln(1-\\sigma(f_i))`, where the logits
@@ -135,13 +148,6 @@ class AutoregressiveModel(ProbabilisticModel):
     def depth(self) -> int:
         """The number of masked layers."""
         return len(self.layers)
-
-    @property
-    def event_shape(self) -> torch.Size:
-        return torch.Size([self.features])
-
-    def _check_support(self, name: str, x: torch.Tensor) -> None:
-        check_binary(name, check_tensor(name, x))
 
     def extra_repr(self) -> str:
         return f"features={self.features}, depth={self.depth}"

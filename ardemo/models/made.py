@@ -24,10 +24,9 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from ..core.validation import check_binary, check_int, check_tensor
-from ..distributions.base import ProbabilisticModel
+from ..core.validation import check_int
 from ..distributions.bernoulli import _bernoulli_log_prob
-from .autoregressive import _activation
+from .autoregressive import BinarySites, _activation
 
 
 class MaskedLinear(nn.Linear):
@@ -61,7 +60,7 @@ def _ordering(features: int, ordering: str | Sequence[int] | torch.Tensor, gener
     return order.long()
 
 
-class MADE(ProbabilisticModel):
+class MADE(BinarySites):
     """Autoregressive Bernoulli distribution over :math:`\\{0,1\\}^n` with MADE's masked hidden layers.
 
     Args:
@@ -121,13 +120,6 @@ class MADE(ProbabilisticModel):
             previous = m
         layers.append(MaskedLinear((position[:, None] > previous[None, :]).long()))
         self.layers = nn.ModuleList(layers)
-
-    @property
-    def event_shape(self) -> torch.Size:
-        return torch.Size([self.features])
-
-    def _check_support(self, name: str, x: torch.Tensor) -> None:
-        check_binary(name, check_tensor(name, x))
 
     def extra_repr(self) -> str:
         widths = [layer.out_features for layer in self.layers[:-1]]

@@ -2,6 +2,7 @@
 loudly without a browser."""
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,26 @@ def test_the_player_shows_points_outside_its_box_as_counted_not_clamped():
     assert spec["xy"][:2] == [500, 500] and spec["xy"][4:6] == [750, 250]
     assert [label for _, label in spec["xticks"]] == ["-1", "-0.5", "0", "0.5", "1"]
     assert spec["xlabel"] == "x₁" and "outside the box" in html
+
+
+def test_a_page_dumped_before_it_loaded_is_opened_again_then_fails_saying_so(tmp_path, monkeypatch):
+    page = tmp_path / "chapter.html"
+    page.write_text("<html><head></head><body><p>text</p></body></html>", encoding="utf-8")
+    calls = []
+    report = '<pre id="ardemo-page-report">{"errors": []}</pre>'
+
+    def fake_run(argv, **kwargs):
+        calls.append(next(a for a in argv if a.startswith("--virtual-time-budget=")))
+        out = report if len(calls) == succeed_on else "<html><body>not loaded yet</body></html>"
+        return subprocess.CompletedProcess(argv, 0, stdout=out, stderr="a line\nlast line")
+
+    monkeypatch.setattr(pages.subprocess, "run", fake_run)
+    succeed_on = 2
+    assert pages._probe(page, "chromium", 10) == {"errors": []}
+    assert calls == [f"--virtual-time-budget={b}" for b in pages.VIRTUAL_TIME_BUDGETS[:2]]
+    calls.clear()
+    succeed_on = 0
+    with pytest.raises(RuntimeError, match=r"chapter.html: the browser returned no report in 3 tries .*last line"):
+        pages._probe(page, "chromium", 10)
+    assert len(calls) == len(pages.VIRTUAL_TIME_BUDGETS)
+    assert not list(tmp_path.glob(".ardemo-check-*")), "the instrumented copy is left behind"

@@ -178,7 +178,16 @@ _FLAGS = (
 )
 
 
+VIRTUAL_TIME_BUDGETS = (10_000, 30_000, 60_000)  # ms; a busy machine can dump the page before it loaded
+
+
 def _probe(page: Path, browser: str, timeout: float) -> dict:
+    """Open an instrumented copy of ``page`` and return the report its script wrote into the DOM.
+
+    Chromium's ``--dump-dom`` can print the page before its ``load`` event has run when the machine is
+    busy (CI saw this once, on a page that passes when quiet), so a page that gives no report is opened
+    again with a longer virtual-time budget; after the last try the missing report is an error.
+    """
     source = page.read_text(encoding="utf-8")
     probe = _PROBE.replace("OVERFLOW_SLACK", str(OVERFLOW_SLACK))
     instrumented = re.sub(r"<head[^>]*>", lambda m: m.group(0) + probe, source, count=1)
@@ -186,27 +195,32 @@ def _probe(page: Path, browser: str, timeout: float) -> dict:
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(instrumented)
     try:
-        with tempfile.TemporaryDirectory() as profile:
-            result = subprocess.run(
-                [
-                    browser,
-                    *_FLAGS,
-                    f"--user-data-dir={profile}",
-                    f"--window-size={WINDOW[0]},{WINDOW[1]}",
-                    "--virtual-time-budget=10000",
-                    "--dump-dom",
-                    Path(name).resolve().as_uri(),
-                ],
-                capture_output=True,
-                text=True,
-                timeout=timeout,
-            )
+        for budget in VIRTUAL_TIME_BUDGETS:
+            with tempfile.TemporaryDirectory() as profile:
+                result = subprocess.run(
+                    [
+                        browser,
+                        *_FLAGS,
+                        f"--user-data-dir={profile}",
+                        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+                        f"--virtual-time-budget={budget}",
+                        "--dump-dom",
+                        Path(name).resolve().as_uri(),
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=timeout,
+                )
+            match = re.search(r'<pre id="ardemo-page-report">(.*?)</pre>', result.stdout, re.S)
+            if match is not None:
+                return json.loads(html.unescape(match.group(1)))
     finally:
         os.unlink(name)
-    match = re.search(r'<pre id="ardemo-page-report">(.*?)</pre>', result.stdout, re.S)
-    if match is None:
-        raise RuntimeError(f"{page.name}: the browser returned no report (exit {result.returncode})")
-    return json.loads(html.unescape(match.group(1)))
+    tail = " | ".join(result.stderr.strip().splitlines()[-3:])
+    raise RuntimeError(
+        f"{page.name}: the browser returned no report in {len(VIRTUAL_TIME_BUDGETS)} tries "
+        f"(last exit {result.returncode}; stderr: {tail or 'empty'})"
+    )
 
 
 ANIMATION_CALLS = ("scatter_player(", "animation_html(", "to_jshtml(")

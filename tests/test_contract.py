@@ -39,6 +39,7 @@ CASES = {
     "BoltzmannMachine-no-couplings": Case(lambda: ardemo.BoltzmannMachine(4, weight_scale=0.0), "binary", ais="start"),
     "SigmoidBeliefNetwork": Case(lambda: ardemo.SigmoidBeliefNetwork(4, 3), "binary"),
     "SigmoidBeliefNetwork-2-layer": Case(lambda: ardemo.SigmoidBeliefNetwork(4, (3, 2), hidden=5), "binary"),
+    "LatticeMADE": Case(lambda: ardemo.LatticeMADE(_lattice_model(ardemo.FlatLattice(2, 2)), [4, 4]), "group"),
     "PixelGNN-flat": Case(lambda: ardemo.PixelGNN(_lattice_model(ardemo.FlatLattice(2, 2)), [4]), "group"),
     "PixelGNN-tree": Case(lambda: ardemo.PixelGNN(_lattice_model(ardemo.TreeLattice(2, 2)), [4, 4]), "group"),
     "SymmetrizedMixture": Case(

@@ -31,13 +31,14 @@ from ..core.validation import (
     no_validation,
     validate_args_default,
 )
+from ..models.lattice_made import LatticeMADE
 from ..models.pixelgnn import PixelGNN
 from .training import History, fit
 
 
-def _check_net(net: object) -> PixelGNN:
-    if not isinstance(net, PixelGNN):
-        raise TypeError(f"net: expected an ardemo.PixelGNN, got {type(net).__name__}")
+def _check_net(net: object) -> PixelGNN | LatticeMADE:
+    if not isinstance(net, (PixelGNN, LatticeMADE)):
+        raise TypeError(f"net: expected an ardemo.PixelGNN or LatticeMADE, got {type(net).__name__}")
     return net
 
 

@@ -3,6 +3,7 @@
 
 from .autoregressive import AutoregressiveLinear, AutoregressiveModel
 from .boltzmann import BoltzmannMachine, gibbs_sweep, gibbs_sweep_loop
+from .lattice_made import LatticeMADE
 from .made import MADE
 from .mixture import SymmetrizedMixture
 from .pixelgnn import PixelGNN
@@ -15,6 +16,7 @@ __all__ = [
     "AutoregressiveModel",
     "BoltzmannMachine",
     "GaussianBernoulliRBM",
+    "LatticeMADE",
     "MADE",
     "PixelGNN",
     "SigmoidBeliefNetwork",

@@ -14,11 +14,14 @@ HAVE_BROWSER = any(shutil.which(b) for b in pages.BROWSERS)
 needs_browser = pytest.mark.skipif(not HAVE_BROWSER, reason="no headless Chromium on this machine")
 
 CLEAN = """<!DOCTYPE html><html><head><title>clean</title></head><body><article>
+<button class="search-button-field">Search</button><button class="search-button-field" style="display:none">Search</button>
 <p id="top">Prose with a dollar sign in code: <code>$x$</code>, and a <a href="clean.html#top">link</a>.</p>
 <div class="cell_output"><pre>short output</pre></div>{player}</article></body></html>"""
 
 BROKEN = """<!DOCTYPE html><html><head><title>broken</title>
-<link rel="stylesheet" href="https://cdn.example.invalid/font.css"></head><body><article style="width:600px">
+<link rel="stylesheet" href="https://cdn.example.invalid/font.css"></head><body>
+<button class="search-button-field">Search</button><button class="search-button-field">Search</button>
+<button class="search-button-field" style="display:none">Search</button><article style="width:600px">
 <div class="cell_output"><img src="wide.png" style="width:300px"></div>
 <div class="highlight"><pre style="overflow:auto; white-space:pre">{long}</pre></div>
 <div class="cell_output"><pre>/x.py:3: UserWarning: something with /tmp/tmpab12/file</pre></div>
@@ -84,6 +87,7 @@ def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
     assert "1 of 1 animation players do not start" in problems
     assert "dead link: nowhere.html" in problems and "dead link: clean.html#no-such-anchor" in problems
     assert "clean.html#top" not in problems
+    assert "2 search fields on the first screen" in problems  # the hidden third is not counted
     assert not list(site.glob(".ardemo-check-*"))  # the instrumented copies are removed
 
 

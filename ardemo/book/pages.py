@@ -111,6 +111,13 @@ _PROBE = r"""
                     text.match(/Traceback \(most recent call last\)|\b[A-Z]\w*Error: [^\n]{0,80}/);
         if (match) { report.warnings.push(match[0]); }
       });
+      report.search = 0;  // search fields a reader sees on the first screen
+      document.querySelectorAll('.search-button-field, input[type=search]').forEach(function (el) {
+        var box = el.getBoundingClientRect();
+        if (box.width > 0 && box.height > 0 && box.top < window.innerHeight && getComputedStyle(el).visibility !== 'hidden') {
+          report.search += 1;
+        }
+      });
       var el = document.createElement('pre');
       el.id = 'ardemo-page-report';
       el.textContent = JSON.stringify(report);
@@ -291,6 +298,8 @@ def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:
     if seen["players"] == 0 and _has_animation(page):
         report.problems.append("the chapter makes an animation but the page shows no player")
     report.problems += [f"dead link: {href}" for href in dead_links(page, seen["links"])]
+    if seen.get("search", 0) > 1:
+        report.problems.append(f"{seen['search']} search fields on the first screen (one is enough)")
     if report.bytes > MAX_PAGE_BYTES:
         report.problems.append(f"page weighs {report.bytes / 1e6:.1f} MB (at most {MAX_PAGE_BYTES / 1e6:.1f} MB)")
     return report

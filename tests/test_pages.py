@@ -1,7 +1,10 @@
 """The page check (``make check-pages``): it finds what a reader's browser would show wrong, and fails
 loudly without a browser."""
 
+import html
+import re
 import shutil
+import tempfile
 import subprocess
 from pathlib import Path
 
@@ -147,3 +150,31 @@ def test_a_page_dumped_before_it_loaded_is_opened_again_then_fails_saying_so(tmp
         pages._probe(page, "chromium", 10)
     assert len(calls) == len(pages.VIRTUAL_TIME_BUDGETS)
     assert not list(tmp_path.glob(".ardemo-check-*")), "the instrumented copy is left behind"
+
+
+@needs_browser
+def test_wrapped_code_hangs_under_its_own_indentation_and_keeps_its_text(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "book" / "_static" / "hanging-indent.js"
+    code = (
+        '<span class="k">def</span> <span class="nf">f</span>():\n'
+        '    <span class="n">x</span> = <span class="s2">"""two\nlines"""</span>\n\n'
+        '        <span class="k">return</span> x\n'
+    )
+    page = tmp_path / "code.html"
+    page.write_text(
+        f'<html><head><script src="{script.as_uri()}"></script></head><body><article>'
+        f'<div class="highlight"><pre>{code}</pre></div></article></body></html>',
+        encoding="utf-8",
+    )
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run(
+            [pages.find_browser(), *pages._FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        ).stdout
+    lines = re.findall(r'<span class="ardemo-line" style="padding-left: (\d+)ch; text-indent: -(\d+)ch;">(.*?)</span>(?=<span class="ardemo-line"|</pre>)', dom, re.S)
+    assert [int(p) for p, _, _ in lines] == [4, 8, 4, 4, 12], dom[-2000:]
+    assert all(p == t for p, t, _ in lines)  # the first line of each starts at the left edge
+    pre = re.search(r"<pre[^>]*>(.*)</pre>", dom, re.S).group(1)
+    text = html.unescape(re.sub(r"<[^>]+>", "", pre))
+    assert text == html.unescape(re.sub(r"<[^>]+>", "", code)), "the code's text, newlines included, must not change"
+    assert 'class="s2">"""two</span>\n</span>' in dom.replace("&quot;", '"')  # a token across a line break is split

@@ -19,7 +19,8 @@ needs_browser = pytest.mark.skipif(not HAVE_BROWSER, reason="no headless Chromiu
 CLEAN = """<!DOCTYPE html><html><head><title>clean</title></head><body><article>
 <button class="search-button-field">Search</button><button class="search-button-field" style="display:none">Search</button>
 <p id="top">Prose with a dollar sign in code: <code>$x$</code>, and a <a href="clean.html#top">link</a>.</p>
-<div class="cell_output"><pre>short output</pre></div>{player}</article></body></html>"""
+<div class="cell_output"><pre>short output</pre></div>{player}
+<div class="cell_output"><a href="wide.png"><img src="wide.png"></a></div></article></body></html>"""
 
 BROKEN = """<!DOCTYPE html><html><head><title>broken</title>
 <link rel="stylesheet" href="https://cdn.example.invalid/font.css"></head><body>
@@ -91,6 +92,7 @@ def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
     assert "dead link: nowhere.html" in problems and "dead link: clean.html#no-such-anchor" in problems
     assert "clean.html#top" not in problems
     assert "2 search fields on the first screen" in problems  # the hidden third is not counted
+    assert "at 390 px: figure shown at 30% of its width and does not open at full size: wide.png" in problems
     assert not list(site.glob(".ardemo-check-*"))  # the instrumented copies are removed
 
 
@@ -98,7 +100,9 @@ def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
 def test_a_chapter_that_makes_an_animation_must_show_a_player(tmp_path):
     (tmp_path / "_sources").mkdir()
     (tmp_path / "_sources" / "anim.md").write_text("HTML(scatter_player(path))\n")
-    (tmp_path / "anim.html").write_text(CLEAN.format(player="").replace("clean.html#top", "anim.html#top"))
+    (tmp_path / "anim.html").write_text(
+        CLEAN.format(player="").replace("clean.html#top", "anim.html#top").replace('<a href="wide.png"><img src="wide.png"></a>', "")
+    )
     problems = pages.check_page(tmp_path / "anim.html", pages.find_browser()).problems
     assert problems == ["the chapter makes an animation but the page shows no player"]
 
@@ -178,3 +182,16 @@ def test_wrapped_code_hangs_under_its_own_indentation_and_keeps_its_text(tmp_pat
     text = html.unescape(re.sub(r"<[^>]+>", "", pre))
     assert text == html.unescape(re.sub(r"<[^>]+>", "", code)), "the code's text, newlines included, must not change"
     assert 'class="s2">"""two</span>\n</span>' in dom.replace("&quot;", '"')  # a token across a line break is split
+
+
+@needs_browser
+def test_on_a_phone_a_figure_made_zoomable_by_the_books_script_passes(tmp_path):
+    _site(tmp_path)
+    script = Path(__file__).resolve().parents[1] / "book" / "_static" / "figure-zoom.js"
+    page = tmp_path / "phone.html"
+    body = '<article><div class="cell_output"><img src="wide.png" style="max-width: 100%"></div></article>'
+    page.write_text(f"<html><head></head><body>{body}</body></html>", encoding="utf-8")
+    browser = pages.find_browser()
+    assert any("at 390 px: figure shown at" in p for p in pages.check_page(page, browser).problems)
+    page.write_text(f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8")
+    assert pages.check_page(page, browser).problems == []

@@ -12,7 +12,11 @@ wide). A script added to a copy of the page records, once the page has loaded:
 * math left untypeset once MathJax is done (a raw ``$...$``, ``\\(`` or ``\\[`` in the text);
 * images that do not load, and animation players that do not start, or none on a page whose chapter
   makes an animation;
-* internal links to a missing file or to an anchor the target page does not have.
+* internal links to a missing file or to an anchor the target page does not have;
+* more than one search field on the first screen.
+
+A second pass at a phone's width (390 px) asks that every figure shown below 75 % of its width
+opens at full size when tapped (``_static/figure-zoom.js`` makes each output figure a link to itself).
 
 One screenshot of each page's first screen is saved (``--screenshots``, default ``build/page-screenshots``).
 
@@ -37,6 +41,7 @@ from pathlib import Path
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 ENV_BROWSER = "ARDEMO_BROWSER"
 WINDOW = (1366, 900)
+PHONE = (390, 844)  # a phone held upright: figures there must be legible or open at full size
 MIN_FIGURE_SCALE = 0.75  # a 10-point label drawn at 100 dpi stays above 10 px high
 MAX_PAGE_BYTES = 2_000_000
 OVERFLOW_SLACK = 4  # px: borders and rounding
@@ -94,7 +99,8 @@ _PROBE = r"""
       document.querySelectorAll('.cell_output img, .output img, figure img').forEach(function (img) {
         var shown = img.getBoundingClientRect().width;
         if (img.naturalWidth > 0 && shown > 0) {
-          report.figures.push({src: img.getAttribute('src').slice(0, 80), natural: img.naturalWidth, shown: shown});
+          report.figures.push({src: img.getAttribute('src').slice(0, 80), natural: img.naturalWidth, shown: shown,
+                               zoomable: !!img.closest('a[href]')});
         }
       });
       document.querySelectorAll('article pre, article table').forEach(function (el) {
@@ -188,7 +194,7 @@ _FLAGS = (
 VIRTUAL_TIME_BUDGETS = (10_000, 30_000, 60_000)  # ms; a busy machine can dump the page before it loaded
 
 
-def _probe(page: Path, browser: str, timeout: float) -> dict:
+def _probe(page: Path, browser: str, timeout: float, window: tuple[int, int] = WINDOW) -> dict:
     """Open an instrumented copy of ``page`` and return the report its script wrote into the DOM.
 
     Chromium's ``--dump-dom`` can print the page before its ``load`` event has run when the machine is
@@ -209,7 +215,7 @@ def _probe(page: Path, browser: str, timeout: float) -> dict:
                         browser,
                         *_FLAGS,
                         f"--user-data-dir={profile}",
-                        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+                        f"--window-size={window[0]},{window[1]}",
                         f"--virtual-time-budget={budget}",
                         "--dump-dom",
                         Path(name).resolve().as_uri(),
@@ -288,6 +294,13 @@ def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:
         if scale < MIN_FIGURE_SCALE:
             report.problems.append(
                 f"figure drawn {fig['natural']} px wide, shown at {fig['shown']:.0f} px ({scale:.0%}): {fig['src']}"
+            )
+    phone = _probe(page, browser, timeout, PHONE)
+    for fig in phone["figures"]:
+        scale = fig["shown"] / fig["natural"]
+        if scale < MIN_FIGURE_SCALE and not fig.get("zoomable"):
+            report.problems.append(
+                f"at {PHONE[0]} px: figure shown at {scale:.0%} of its width and does not open at full size: {fig['src']}"
             )
     report.problems += [f"scrolls sideways by {o['by']} px: {o['text']!r}" for o in seen["overflow"]]
     report.problems += [f"warning or error printed in an output: {w}" for w in seen["warnings"]]

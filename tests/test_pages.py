@@ -18,6 +18,7 @@ needs_browser = pytest.mark.skipif(not HAVE_BROWSER, reason="no headless Chromiu
 
 CLEAN = """<!DOCTYPE html><html><head><title>clean</title></head><body><article>
 <button class="search-button-field">Search</button><button class="search-button-field" style="display:none">Search</button>
+<mjx-container display="true" style="display:block"><mjx-math style="display:inline-block; width:200px">narrow</mjx-math></mjx-container>
 <p id="top">Prose with a dollar sign in code: <code>$x$</code>, and a <a href="clean.html#top">link</a>.</p>
 <div class="cell_output"><pre>short output</pre></div>{player}
 <div class="cell_output"><a href="wide.png"><img src="wide.png"></a></div></article></body></html>"""
@@ -27,6 +28,7 @@ BROKEN = """<!DOCTYPE html><html><head><title>broken</title>
 <button class="search-button-field">Search</button><button class="search-button-field">Search</button>
 <button class="search-button-field" style="display:none">Search</button><article style="width:600px">
 <div class="cell_output"><img src="wide.png" style="width:300px"></div>
+<mjx-container display="true" style="display:block"><mjx-math style="display:inline-block; width:900px">wide equation</mjx-math></mjx-container>
 <div class="highlight"><pre style="overflow:auto; white-space:pre">{long}</pre></div>
 <div class="cell_output"><pre>/x.py:3: UserWarning: something with /tmp/tmpab12/file</pre></div>
 <div class="output"><pre>Traceback (most recent call last):\n  ValueError: bad n</pre></div>
@@ -93,6 +95,8 @@ def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
     assert "clean.html#top" not in problems
     assert "2 search fields on the first screen" in problems  # the hidden third is not counted
     assert "at 390 px: figure shown at 30% of its width and does not open at full size: wide.png" in problems
+    assert "equation wider than its column by 300 px: 'wide equation'" in problems
+    assert "printed (A4, 680 px column): equation cut by 220 px: 'wide equation'" in problems
     assert not list(site.glob(".ardemo-check-*"))  # the instrumented copies are removed
 
 
@@ -193,5 +197,22 @@ def test_on_a_phone_a_figure_made_zoomable_by_the_books_script_passes(tmp_path):
     page.write_text(f"<html><head></head><body>{body}</body></html>", encoding="utf-8")
     browser = pages.find_browser()
     assert any("at 390 px: figure shown at" in p for p in pages.check_page(page, browser).problems)
+    page.write_text(f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8")
+    assert pages.check_page(page, browser).problems == []
+
+
+@needs_browser
+def test_the_books_script_fits_a_wide_equation_on_screen_and_in_print(tmp_path):
+    script = Path(__file__).resolve().parents[1] / "book" / "_static" / "fit-math.js"
+    body = (
+        '<article style="width:750px"><mjx-container display="true" style="display:block">'
+        '<mjx-math style="display:inline-block; width:900px">wide</mjx-math></mjx-container></article>'
+    )
+    page = tmp_path / "math.html"
+    page.write_text(f"<html><head></head><body>{body}</body></html>", encoding="utf-8")
+    browser = pages.find_browser()
+    before = pages.check_page(page, browser).problems
+    assert any("equation wider than its column" in p for p in before)
+    assert any("printed (A4, 680 px column): equation cut" in p for p in before)
     page.write_text(f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8")
     assert pages.check_page(page, browser).problems == []

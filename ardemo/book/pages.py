@@ -13,7 +13,12 @@ wide). A script added to a copy of the page records, once the page has loaded:
 * images that do not load, and animation players that do not start, or none on a page whose chapter
   makes an animation;
 * internal links to a missing file or to an anchor the target page does not have;
-* more than one search field on the first screen.
+* more than one search field on the first screen;
+* display equations wider than their column (which scroll sideways).
+
+A print pass opens the page at A4's width and fires ``beforeprint`` as a browser does before printing;
+every display equation must then fit the printed column (``PRINT_COLUMN`` px, less its indent), as
+``_static/fit-math.js`` makes it.
 
 A second pass at a phone's width (390 px) asks that every figure shown below 75 % of its width
 opens at full size when tapped (``_static/figure-zoom.js`` makes each output figure a link to itself).
@@ -42,6 +47,8 @@ BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stab
 ENV_BROWSER = "ARDEMO_BROWSER"
 WINDOW = (1366, 900)
 PHONE = (390, 844)  # a phone held upright: figures there must be legible or open at full size
+PAPER = (794, 1123)  # A4 portrait at 96 px per inch: the window of the print pass
+PRINT_COLUMN = 680  # px: the printed column (A4 or Letter, default margins), as book/_static/fit-math.js assumes
 MIN_FIGURE_SCALE = 0.75  # a 10-point label drawn at 100 dpi stays above 10 px high
 MAX_PAGE_BYTES = 2_000_000
 OVERFLOW_SLACK = 4  # px: borders and rounding
@@ -116,6 +123,20 @@ _PROBE = r"""
         var match = text.match(/\b\w*Warning: [^\n]{0,80}/) || text.match(/\/tmp\/[^\s'"]{0,60}/) ||
                     text.match(/Traceback \(most recent call last\)|\b[A-Z]\w*Error: [^\n]{0,80}/);
         if (match) { report.warnings.push(match[0]); }
+      });
+      var printWidth = (location.hash.match(/ardemo-print=(\d+)/) || [])[1];
+      if (printWidth) { window.dispatchEvent(new Event('beforeprint')); }  // as the browser does before printing
+      report.wide_math = [];  // display equations wider than their column (on paper: than the printed column)
+      var columnWidth = article.getBoundingClientRect().width;
+      document.querySelectorAll('mjx-container[display="true"]').forEach(function (box) {
+        var math = box.querySelector('mjx-math');
+        if (!math) { return; }
+        var room = box.getBoundingClientRect().width;
+        if (printWidth) { room = Number(printWidth) - Math.max(0, columnWidth - room); }
+        var wide = math.getBoundingClientRect().width;
+        if (wide > room + OVERFLOW_SLACK) {
+          report.wide_math.push({text: (box.textContent || '').trim().slice(0, 60), by: Math.round(wide - room)});
+        }
       });
       report.search = 0;  // search fields a reader sees on the first screen
       document.querySelectorAll('.search-button-field, input[type=search]').forEach(function (el) {
@@ -194,7 +215,7 @@ _FLAGS = (
 VIRTUAL_TIME_BUDGETS = (10_000, 30_000, 60_000)  # ms; a busy machine can dump the page before it loaded
 
 
-def _probe(page: Path, browser: str, timeout: float, window: tuple[int, int] = WINDOW) -> dict:
+def _probe(page: Path, browser: str, timeout: float, window: tuple[int, int] = WINDOW, fragment: str = "") -> dict:
     """Open an instrumented copy of ``page`` and return the report its script wrote into the DOM.
 
     Chromium's ``--dump-dom`` can print the page before its ``load`` event has run when the machine is
@@ -218,7 +239,7 @@ def _probe(page: Path, browser: str, timeout: float, window: tuple[int, int] = W
                         f"--window-size={window[0]},{window[1]}",
                         f"--virtual-time-budget={budget}",
                         "--dump-dom",
-                        Path(name).resolve().as_uri(),
+                        Path(name).resolve().as_uri() + fragment,
                     ],
                     capture_output=True,
                     text=True,
@@ -295,6 +316,11 @@ def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:
             report.problems.append(
                 f"figure drawn {fig['natural']} px wide, shown at {fig['shown']:.0f} px ({scale:.0%}): {fig['src']}"
             )
+    report.problems += [f"equation wider than its column by {m['by']} px: {m['text']!r}" for m in seen["wide_math"]]
+    paper = _probe(page, browser, timeout, PAPER, f"#ardemo-print={PRINT_COLUMN}")
+    report.problems += [
+        f"printed (A4, {PRINT_COLUMN} px column): equation cut by {m['by']} px: {m['text']!r}" for m in paper["wide_math"]
+    ]
     phone = _probe(page, browser, timeout, PHONE)
     for fig in phone["figures"]:
         scale = fig["shown"] / fig["natural"]

@@ -6,8 +6,8 @@ import torch
 
 import ardemo
 from ardemo import FlatLattice, LatticeMADE, Model, SymmetricGroup, TreeLattice, ising
-from ardemo.lattices.energy import TwoBody
 from ardemo.exact.lattice_enumeration import LatticeEnumeration
+from ardemo.lattices.energy import TwoBody
 from ardemo.learning import free_energy
 
 

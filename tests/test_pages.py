@@ -4,8 +4,8 @@ loudly without a browser."""
 import html
 import re
 import shutil
-import tempfile
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -21,6 +21,7 @@ CLEAN = """<!DOCTYPE html><html><head><title>clean</title></head><body><article>
 <mjx-container display="true" style="display:block"><mjx-math style="display:inline-block; width:200px">narrow</mjx-math></mjx-container>
 <p id="top">Prose with a dollar sign in code: <code>$x$</code>, and a <a href="clean.html#top">link</a>.</p>
 <div class="cell_output"><pre>short output</pre></div>{player}
+<div class="cell_output"><pre>a    1.0    2.0\nb    3.0    4.0\nc    5.0    6.0</pre></div>
 <div class="cell_output"><a href="wide.png"><img src="wide.png"></a></div></article></body></html>"""
 
 BROKEN = """<!DOCTYPE html><html><head><title>broken</title>
@@ -32,6 +33,7 @@ BROKEN = """<!DOCTYPE html><html><head><title>broken</title>
 <div class="highlight"><pre style="overflow:auto; white-space:pre">{long}</pre></div>
 <div class="cell_output"><pre>/x.py:3: UserWarning: something with /tmp/tmpab12/file</pre></div>
 <div class="output"><pre>Traceback (most recent call last):\n  ValueError: bad n</pre></div>
+<div class="cell_output"><pre style="white-space:pre-wrap; width:300px">{table}</pre></div>
 <p>Raw math: $x^2 + y$ and \\(z\\).</p><img src="missing.png">
 <div class="ardemo-player"></div>
 <a href="nowhere.html">a</a> <a href="clean.html#no-such-anchor">b</a> <a href="clean.html#top">c</a>
@@ -48,7 +50,10 @@ def _site(tmp_path: Path) -> Path:
     fig.savefig(tmp_path / "wide.png")
     plt.close(fig)
     (tmp_path / "clean.html").write_text(CLEAN.format(player=scatter_player(torch.zeros(2, 1, 2))))
-    (tmp_path / "broken.html").write_text(BROKEN.format(long="x = " + "1 + " * 300))
+    table = "\n".join(
+        f"row {k}    {k * 1.5:10.4f}    {k * 2.5:10.4f}    {k * 3.5:10.4f}    {k * 4.5:10.4f}" for k in range(4)
+    )
+    (tmp_path / "broken.html").write_text(BROKEN.format(long="x = " + "1 + " * 300, table=table))
     (tmp_path / "index.html").write_text(
         '<html><head><meta http-equiv="Refresh" content="0; url=clean.html" /></head></html>'
     )
@@ -96,6 +101,7 @@ def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
     assert "2 search fields on the first screen" in problems  # the hidden third is not counted
     assert "at 390 px: figure shown at 30% of its width and does not open at full size: wide.png" in problems
     assert "equation wider than its column by 300 px: 'wide equation'" in problems
+    assert "a text table wraps (4 lines shown on 8): 'row 0" in problems
     assert "printed (A4, 680 px column): equation cut by 220 px: 'wide equation'" in problems
     assert not list(site.glob(".ardemo-check-*"))  # the instrumented copies are removed
 
@@ -105,7 +111,9 @@ def test_a_chapter_that_makes_an_animation_must_show_a_player(tmp_path):
     (tmp_path / "_sources").mkdir()
     (tmp_path / "_sources" / "anim.md").write_text("HTML(scatter_player(path))\n")
     (tmp_path / "anim.html").write_text(
-        CLEAN.format(player="").replace("clean.html#top", "anim.html#top").replace('<a href="wide.png"><img src="wide.png"></a>', "")
+        CLEAN.format(player="")
+        .replace("clean.html#top", "anim.html#top")
+        .replace('<a href="wide.png"><img src="wide.png"></a>', "")
     )
     problems = pages.check_page(tmp_path / "anim.html", pages.find_browser()).problems
     assert problems == ["the chapter makes an animation but the page shows no player"]
@@ -177,9 +185,15 @@ def test_wrapped_code_hangs_under_its_own_indentation_and_keeps_its_text(tmp_pat
     with tempfile.TemporaryDirectory() as profile:
         dom = subprocess.run(
             [pages.find_browser(), *pages._FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         ).stdout
-    lines = re.findall(r'<span class="ardemo-line" style="padding-left: (\d+)ch; text-indent: -(\d+)ch;">(.*?)</span>(?=<span class="ardemo-line"|</pre>)', dom, re.S)
+    lines = re.findall(
+        r'<span class="ardemo-line" style="padding-left: (\d+)ch; text-indent: -(\d+)ch;">(.*?)</span>(?=<span class="ardemo-line"|</pre>)',
+        dom,
+        re.S,
+    )
     assert [int(p) for p, _, _ in lines] == [4, 8, 4, 4, 12], dom[-2000:]
     assert all(p == t for p, t, _ in lines)  # the first line of each starts at the left edge
     pre = re.search(r"<pre[^>]*>(.*)</pre>", dom, re.S).group(1)
@@ -197,7 +211,9 @@ def test_on_a_phone_a_figure_made_zoomable_by_the_books_script_passes(tmp_path):
     page.write_text(f"<html><head></head><body>{body}</body></html>", encoding="utf-8")
     browser = pages.find_browser()
     assert any("at 390 px: figure shown at" in p for p in pages.check_page(page, browser).problems)
-    page.write_text(f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8")
+    page.write_text(
+        f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8"
+    )
     assert pages.check_page(page, browser).problems == []
 
 
@@ -214,5 +230,7 @@ def test_the_books_script_fits_a_wide_equation_on_screen_and_in_print(tmp_path):
     before = pages.check_page(page, browser).problems
     assert any("equation wider than its column" in p for p in before)
     assert any("printed (A4, 680 px column): equation cut" in p for p in before)
-    page.write_text(f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8")
+    page.write_text(
+        f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8"
+    )
     assert pages.check_page(page, browser).problems == []

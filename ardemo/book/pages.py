@@ -14,7 +14,9 @@ wide). A script added to a copy of the page records, once the page has loaded:
   makes an animation;
 * internal links to a missing file or to an anchor the target page does not have;
 * more than one search field on the first screen;
-* display equations wider than their column (which scroll sideways).
+* display equations wider than their column (which scroll sideways);
+* text tables printed in an output whose lines wrap, so that their columns fall apart (a table belongs in
+  HTML: :func:`ardemo.html_table`).
 
 A print pass opens the page at A4's width and fires ``beforeprint`` as a browser does before printing;
 every display equation must then fit the printed column (``PRINT_COLUMN`` px, less its indent), as
@@ -136,6 +138,19 @@ _PROBE = r"""
         var wide = math.getBoundingClientRect().width;
         if (wide > room + OVERFLOW_SLACK) {
           report.wide_math.push({text: (box.textContent || '').trim().slice(0, 60), by: Math.round(wide - room)});
+        }
+      });
+      report.wrapped_tables = [];  // a text table printed in an output whose lines wrap: its columns fall apart
+      document.querySelectorAll('div.cell_output pre, div.output pre').forEach(function (pre) {
+        var lines = pre.textContent.replace(/\n$/, '').split('\n');
+        var tabular = lines.filter(function (l) { return (l.match(/\S {2,}(?=\S)/g) || []).length >= 2; }).length;
+        if (tabular < 3) { return; }
+        var style = getComputedStyle(pre);
+        var lineHeight = parseFloat(style.lineHeight) || 1.2 * parseFloat(style.fontSize);
+        var inner = pre.clientHeight - parseFloat(style.paddingTop) - parseFloat(style.paddingBottom);
+        var shown = Math.round(inner / lineHeight);
+        if (shown > lines.length) {
+          report.wrapped_tables.push({text: lines[0].trim().slice(0, 60), lines: lines.length, shown: shown});
         }
       });
       report.search = 0;  // search fields a reader sees on the first screen
@@ -317,9 +332,13 @@ def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:
                 f"figure drawn {fig['natural']} px wide, shown at {fig['shown']:.0f} px ({scale:.0%}): {fig['src']}"
             )
     report.problems += [f"equation wider than its column by {m['by']} px: {m['text']!r}" for m in seen["wide_math"]]
+    report.problems += [
+        f"a text table wraps ({t['lines']} lines shown on {t['shown']}): {t['text']!r}" for t in seen["wrapped_tables"]
+    ]
     paper = _probe(page, browser, timeout, PAPER, f"#ardemo-print={PRINT_COLUMN}")
     report.problems += [
-        f"printed (A4, {PRINT_COLUMN} px column): equation cut by {m['by']} px: {m['text']!r}" for m in paper["wide_math"]
+        f"printed (A4, {PRINT_COLUMN} px column): equation cut by {m['by']} px: {m['text']!r}"
+        for m in paper["wide_math"]
     ]
     phone = _probe(page, browser, timeout, PHONE)
     for fig in phone["figures"]:

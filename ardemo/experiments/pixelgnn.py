@@ -334,7 +334,17 @@ def van_lattice(s: VANLattice, run: Run) -> Outcome:
     run.track(net=net, optimizer=optimizer, history=history, **({"scheduler": schedule} if s.cosine else {}))
     run.restore()
     for n in run.chunks(history, s.chunk):
-        train(net, n, s.batch, s.lr, optimizer=optimizer, history=history, anneal=s.anneal, scheduler=schedule, every=s.log_every)
+        train(
+            net,
+            n,
+            s.batch,
+            s.lr,
+            optimizer=optimizer,
+            history=history,
+            anneal=s.anneal,
+            scheduler=schedule,
+            every=s.log_every,
+        )
         run.after_chunk(history)
     if history.total_steps < s.steps:  # a replay stops here
         return Outcome(history)

@@ -59,7 +59,9 @@ class LatticeMADE(ProbabilisticModel):
         if not isinstance(model, Model):
             raise TypeError(f"model: expected an ardemo.Model, got {type(model).__name__}")
         if not isinstance(model.lattice, FlatLattice):
-            raise ValueError(f"model: expected a FlatLattice (sites read in raster order), got {type(model.lattice).__name__}")
+            raise ValueError(
+                f"model: expected a FlatLattice (sites read in raster order), got {type(model.lattice).__name__}"
+            )
         if model.group.order != 2:
             raise ValueError(f"model: expected a two-state group (spins), got order {model.group.order}")
         self.model = model

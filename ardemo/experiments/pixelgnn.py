@@ -84,6 +84,35 @@ class PixelGNNLattice:
             raise ValueError(f"anneal: expected 0 <= anneal <= steps ({self.steps}), got {self.anneal}")
 
 
+def _train_lattice(net: PixelGNN | LatticeMADE, s: PixelGNNLattice | VANLattice, run: Run, cosine: bool) -> History:
+    """The training both lattice experiments share: Adam at ``s.lr`` (cosine-decayed to
+    ``s.lr * FINAL_LR_FRACTION`` when ``cosine``), the energy annealed over ``s.anneal`` steps, in chunks
+    of ``s.chunk`` steps that the run checkpoints (and a replay stops after)."""
+    optimizer = torch.optim.Adam(net.parameters(), lr=s.lr)
+    schedule = (
+        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(1, s.steps), eta_min=s.lr * FINAL_LR_FRACTION)
+        if cosine
+        else None
+    )
+    history = History()
+    run.track(net=net, optimizer=optimizer, history=history, **({"scheduler": schedule} if cosine else {}))
+    run.restore()
+    for n in run.chunks(history, s.chunk):
+        train(
+            net,
+            n,
+            s.batch,
+            s.lr,
+            optimizer=optimizer,
+            history=history,
+            anneal=s.anneal,
+            scheduler=schedule,
+            every=s.log_every,
+        )
+        run.after_chunk(history)
+    return history
+
+
 @register(
     "pixelgnn-lattice",
     summary="PixelGNN on an L x L critical Ising torus: sampled F_q and the symmetrised mixture's F vs Kaufman",
@@ -99,26 +128,7 @@ def pixelgnn_lattice(s: PixelGNNLattice, run: Run) -> Outcome:
     lattice = TreeLattice(s.size, 2) if s.lattice == "tree" else FlatLattice(s.size, 2)
     net = PixelGNN(Model(ising(s.coupling), lattice, SymmetricGroup(2)), list(s.hidden), radius=s.radius)
     net = net.to(run.device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=s.lr)
-    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(
-        optimizer, T_max=max(1, s.steps), eta_min=s.lr * FINAL_LR_FRACTION
-    )
-    history = History()
-    run.track(net=net, optimizer=optimizer, scheduler=schedule, history=history)
-    run.restore()
-    for n in run.chunks(history, s.chunk):
-        train(
-            net,
-            n,
-            s.batch,
-            s.lr,
-            optimizer=optimizer,
-            history=history,
-            anneal=s.anneal,
-            scheduler=schedule,
-            every=s.log_every,
-        )
-        run.after_chunk(history)
+    history = _train_lattice(net, s, run, cosine=True)
     if history.total_steps < s.steps:  # a replay stops here
         return Outcome(history)
     f_q, f_err = estimate_free_energy(net, s.samples, batch=min(s.samples, 10_000))
@@ -324,28 +334,7 @@ def van_lattice(s: VANLattice, run: Run) -> Outcome:
     """Train a VAN-style model on the ``size`` x ``size`` critical torus; see :class:`VANLattice`."""
     seed_all(s.seed)
     net = van_model(s).to(run.device)
-    optimizer = torch.optim.Adam(net.parameters(), lr=s.lr)
-    schedule = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=s.steps, eta_min=s.lr * FINAL_LR_FRACTION)
-        if s.cosine
-        else None
-    )
-    history = History()
-    run.track(net=net, optimizer=optimizer, history=history, **({"scheduler": schedule} if s.cosine else {}))
-    run.restore()
-    for n in run.chunks(history, s.chunk):
-        train(
-            net,
-            n,
-            s.batch,
-            s.lr,
-            optimizer=optimizer,
-            history=history,
-            anneal=s.anneal,
-            scheduler=schedule,
-            every=s.log_every,
-        )
-        run.after_chunk(history)
+    history = _train_lattice(net, s, run, cosine=s.cosine)
     if history.total_steps < s.steps:  # a replay stops here
         return Outcome(history)
     f_q, f_err = estimate_free_energy(net, s.samples, batch=min(s.samples, 10_000))

@@ -33,6 +33,7 @@ class Case:
 CASES = {
     "IndependentBernoulli": Case(lambda: ardemo.IndependentBernoulli(torch.randn(4)), "binary", ais="start"),
     "AutoregressiveModel": Case(lambda: ardemo.AutoregressiveModel(4, depth=2, nonlinearity="Tanh"), "binary"),
+    "BernoulliMixture": Case(lambda: ardemo.BernoulliMixture(torch.randn(3, 4), torch.randn(3)), "binary"),
     "MADE": Case(lambda: ardemo.MADE(4, [6, 5], ordering=[2, 0, 3, 1], nonlinearity="Tanh"), "binary"),
     "SpinFlipSymmetric": Case(lambda: ardemo.SpinFlipSymmetric(ardemo.AutoregressiveModel(4, depth=2)), "binary"),
     "BoltzmannMachine": Case(lambda: ardemo.BoltzmannMachine(4, weight_scale=0.8), "binary", ais="target"),

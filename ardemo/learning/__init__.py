@@ -1,10 +1,11 @@
 """Learning: the one training loop, gradient estimators for binary samples, objectives for
 energy-based models (likelihood by sampling, NCE, pseudo-likelihood), the ELBO trainer of sigmoid belief networks,
-variational free energies and teacher–student learning."""
+variational free energies, teacher–student learning, and EM for Bernoulli mixtures."""
 
 from . import estimators, free_energy, teacher_student
 from .elbo import ElboTrainer, LatentSample, train_sbn
 from .elbo_official import OfficialElboTrainer
+from .em import em_step
 from .estimators import GradientEstimate
 from .nce import EmpiricalNegatives, NoiseContrastive
 from .negative_phase import ExactLikelihood, GibbsLikelihood, contrastive_divergence_loss
@@ -23,6 +24,7 @@ __all__ = [
     "OfficialElboTrainer",
     "PseudoLikelihood",
     "contrastive_divergence_loss",
+    "em_step",
     "estimators",
     "fit",
     "free_energy",

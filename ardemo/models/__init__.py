@@ -2,6 +2,7 @@
 ``event_shape``, ``validate_args``)."""
 
 from .autoregressive import AutoregressiveLinear, AutoregressiveModel
+from .bernoulli_mixture import BernoulliMixture
 from .boltzmann import BoltzmannMachine, gibbs_sweep, gibbs_sweep_loop
 from .lattice_made import LatticeMADE
 from .made import MADE
@@ -14,6 +15,7 @@ from .symmetry import SpinFlipSymmetric
 __all__ = [
     "AutoregressiveLinear",
     "AutoregressiveModel",
+    "BernoulliMixture",
     "BoltzmannMachine",
     "GaussianBernoulliRBM",
     "LatticeMADE",

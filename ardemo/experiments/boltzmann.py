@@ -384,7 +384,7 @@ def bernoulli_mixture_mnist(s: BernoulliMixtureMNIST, run: Run) -> Outcome:
         "test_log_likelihood_first_500": _mean_and_error(test[:500]),
         "train_log_likelihood": (final_train, None),
         "effective_components": (
-            float(torch.exp(-(torch.softmax(model.mixing, 0) * torch.log_softmax(model.mixing, 0)).sum())),
+            float(torch.exp(-(torch.softmax(model.mixing, 0) * torch.log_softmax(model.mixing, 0)).sum()).detach()),
             None,
         ),
     }

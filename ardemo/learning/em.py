@@ -36,7 +36,15 @@ def _check(model: object, data: object) -> torch.Tensor:
 @torch.no_grad()
 def em_step(model: BernoulliMixture, data: torch.Tensor, alpha: float = 1.0) -> torch.Tensor:
     """One EM step on ``data`` (shape ``(N, n)``, binary), in place; returns the mean training
-    :math:`\\ln p(x)` *before* the step (a 0-dim tensor: the E step computes it for free)."""
+    :math:`\\ln p(x)` *before* the step (a 0-dim tensor: the E step computes it for free).
+
+    >>> from ardemo import BernoulliMixture
+    >>> data = torch.tensor([[1.0, 1.0], [1.0, 1.0], [0.0, 0.0]])
+    >>> model = BernoulliMixture(torch.tensor([[1.0, 1.0], [-1.0, -1.0]]))
+    >>> before = em_step(model, data, alpha=1e-3)  # a weak prior: the likelihood itself rises
+    >>> bool(model.log_prob(data).mean() > before)
+    True
+    """
     data = _check(model, data)
     alpha = check_real("alpha", alpha, minimum=0.0, strict=True)
     joint = model.joint_log_prob(data)  # (N, K)

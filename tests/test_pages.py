@@ -16,7 +16,8 @@ from ardemo.book import pages, scatter_player
 HAVE_BROWSER = any(shutil.which(b) for b in pages.BROWSERS)
 needs_browser = pytest.mark.skipif(not HAVE_BROWSER, reason="no headless Chromium on this machine")
 
-CLEAN = """<!DOCTYPE html><html><head><title>clean</title></head><body><article>
+CLEAN = """<!DOCTYPE html><html><head><title>clean</title>
+<style>@media print {{ div.cell_output {{ break-inside: avoid; }} }}</style></head><body><article>
 <button class="search-button-field">Search</button><button class="search-button-field" style="display:none">Search</button>
 <mjx-container display="true" style="display:block"><mjx-math style="display:inline-block; width:200px">narrow</mjx-math></mjx-container>
 <p id="top">Prose with a dollar sign in code: <code>$x$</code>, and a <a href="clean.html#top">link</a>.</p>
@@ -103,6 +104,7 @@ def test_every_kind_of_problem_is_found_and_a_clean_page_passes(tmp_path):
     assert "equation wider than its column by 300 px: 'wide equation'" in problems
     assert "a text table wraps (4 lines shown on 8): 'row 0" in problems
     assert "printed (A4, 680 px column): equation cut by 220 px: 'wide equation'" in problems
+    assert "printed (A4): a cell of" in problems and "may be cut by a page break" in problems
     assert not list(site.glob(".ardemo-check-*"))  # the instrumented copies are removed
 
 
@@ -208,11 +210,13 @@ def test_on_a_phone_a_figure_made_zoomable_by_the_books_script_passes(tmp_path):
     script = Path(__file__).resolve().parents[1] / "book" / "_static" / "figure-zoom.js"
     page = tmp_path / "phone.html"
     body = '<article><div class="cell_output"><img src="wide.png" style="max-width: 100%"></div></article>'
-    page.write_text(f"<html><head></head><body>{body}</body></html>", encoding="utf-8")
+    whole = "<style>@media print { div.cell_output { break-inside: avoid; } }</style>"  # not this test's subject
+    page.write_text(f"<html><head>{whole}</head><body>{body}</body></html>", encoding="utf-8")
     browser = pages.find_browser()
     assert any("at 390 px: figure shown at" in p for p in pages.check_page(page, browser).problems)
     page.write_text(
-        f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8"
+        f'<html><head>{whole}<script src="{script.as_uri()}"></script></head><body>{body}</body></html>',
+        encoding="utf-8",
     )
     assert pages.check_page(page, browser).problems == []
 
@@ -234,3 +238,27 @@ def test_the_books_script_fits_a_wide_equation_on_screen_and_in_print(tmp_path):
         f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8"
     )
     assert pages.check_page(page, browser).problems == []
+
+
+@needs_browser
+def test_in_print_the_books_stylesheet_keeps_every_cell_shorter_than_a_page_whole(tmp_path):
+    """The print pass runs in print media (the stylesheet's @media print rules apply): cells are reported
+    without the book's stylesheet and pass with it; a cell taller than a page cannot be kept whole and
+    is not reported."""
+    css = Path(__file__).resolve().parents[1] / "book" / "_static" / "ardemo.css"
+    cells = (
+        '<article><div class="cell_input"><pre>x = 1</pre></div><div class="cell_output"><pre>1</pre></div>'
+        '<div class="cell_output"><pre style="height:1500px">a long output</pre></div></article>'
+    )
+    page = tmp_path / "cells.html"
+    page.write_text(f"<html><head></head><body>{cells}</body></html>", encoding="utf-8")
+    browser = pages.find_browser()
+    before = [p for p in pages.check_page(page, browser).problems if p.startswith("printed (A4): a cell")]
+    assert len(before) == 2 and "'x = 1'" in before[0] and "'1'" in before[1], before
+    page.write_text(
+        f'<html><head><link rel="stylesheet" href="{css.as_uri()}"></head><body>{cells}</body></html>', encoding="utf-8"
+    )
+    assert pages.check_page(page, browser).problems == []
+    # on screen the same stylesheet's print rule does not apply: the pass really ran in print media
+    report = pages._probe(page, browser, 60.0, pages.PAPER, f"#ardemo-print={pages.PRINT_COLUMN}")
+    assert report["print_media"] is False

@@ -18,9 +18,11 @@ wide). A script added to a copy of the page records, once the page has loaded:
 * text tables printed in an output whose lines wrap, so that their columns fall apart (a table belongs in
   HTML: :func:`ardemo.html_table`).
 
-A print pass opens the page at A4's width and fires ``beforeprint`` as a browser does before printing;
-every display equation must then fit the printed column (``PRINT_COLUMN`` px, less its indent), as
-``_static/fit-math.js`` makes it.
+A print pass opens the page at A4's width in print media (Chromium's DevTools protocol emulates it, so
+the stylesheets' ``@media print`` rules apply) and fires ``beforeprint`` as a browser does before
+printing. Every display equation must then fit the printed column (``PRINT_COLUMN`` px, less its
+indent), as ``_static/fit-math.js`` makes it, and every cell shorter than a printed page must be kept
+whole (``break-inside: avoid`` in print), so that no page break cuts it in two or leaves an empty box.
 
 A second pass at a phone's width (390 px) asks that every figure shown below 75 % of its width
 opens at full size when tapped (``_static/figure-zoom.js`` makes each output figure a link to itself).
@@ -42,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +54,7 @@ WINDOW = (1366, 900)
 PHONE = (390, 844)  # a phone held upright: figures there must be legible or open at full size
 PAPER = (794, 1123)  # A4 portrait at 96 px per inch: the window of the print pass
 PRINT_COLUMN = 680  # px: the printed column (A4 or Letter, default margins), as book/_static/fit-math.js assumes
+PRINT_PAGE_HEIGHT = 1000  # px: the printed page's height, A4 (1123 px) less the browser's default margins
 MIN_FIGURE_SCALE = 0.75  # a 10-point label drawn at 100 dpi stays above 10 px high
 MAX_PAGE_BYTES = 2_000_000
 OVERFLOW_SLACK = 4  # px: borders and rounding
@@ -140,6 +144,16 @@ _PROBE = r"""
           report.wide_math.push({text: (box.textContent || '').trim().slice(0, 60), by: Math.round(wide - room)});
         }
       });
+      report.print_media = window.matchMedia('print').matches;
+      report.split_cells = [];  // in print: a cell shorter than a page that a page break may cut in two
+      if (printWidth) {
+        document.querySelectorAll('div.cell_input, div.cell_output').forEach(function (cell) {
+          var height = cell.getBoundingClientRect().height;
+          if (height > 0 && height < PRINT_PAGE_HEIGHT && getComputedStyle(cell).breakInside !== 'avoid') {
+            report.split_cells.push({text: cell.textContent.trim().slice(0, 60), height: Math.round(height)});
+          }
+        });
+      }
       report.wrapped_tables = [];  // a text table printed in an output whose lines wrap: its columns fall apart
       document.querySelectorAll('div.cell_output pre, div.output pre').forEach(function (pre) {
         var lines = pre.textContent.replace(/\n$/, '').split('\n');
@@ -230,20 +244,30 @@ _FLAGS = (
 VIRTUAL_TIME_BUDGETS = (10_000, 30_000, 60_000)  # ms; a busy machine can dump the page before it loaded
 
 
-def _probe(page: Path, browser: str, timeout: float, window: tuple[int, int] = WINDOW, fragment: str = "") -> dict:
-    """Open an instrumented copy of ``page`` and return the report its script wrote into the DOM.
+def _probe(
+    page: Path,
+    browser: str,
+    timeout: float,
+    window: tuple[int, int] = WINDOW,
+    fragment: str = "",
+    media: str = "screen",
+) -> dict:
+    """Open an instrumented copy of ``page`` and return the report its script wrote into the DOM;
+    ``media="print"`` opens it in print media (:func:`_print_media_report`).
 
     Chromium's ``--dump-dom`` can print the page before its ``load`` event has run when the machine is
     busy (CI saw this once, on a page that passes when quiet), so a page that gives no report is opened
     again with a longer virtual-time budget; after the last try the missing report is an error.
     """
     source = page.read_text(encoding="utf-8")
-    probe = _PROBE.replace("OVERFLOW_SLACK", str(OVERFLOW_SLACK))
+    probe = _PROBE.replace("OVERFLOW_SLACK", str(OVERFLOW_SLACK)).replace("PRINT_PAGE_HEIGHT", str(PRINT_PAGE_HEIGHT))
     instrumented = re.sub(r"<head[^>]*>", lambda m: m.group(0) + probe, source, count=1)
     handle, name = tempfile.mkstemp(prefix=".ardemo-check-", suffix=".html", dir=page.parent)
     with os.fdopen(handle, "w", encoding="utf-8") as out:
         out.write(instrumented)
     try:
+        if media == "print":
+            return _print_media_report(page, Path(name).resolve().as_uri() + fragment, browser, timeout, window)
         for budget in VIRTUAL_TIME_BUDGETS:
             with tempfile.TemporaryDirectory() as profile:
                 result = subprocess.run(
@@ -270,6 +294,75 @@ def _probe(page: Path, browser: str, timeout: float, window: tuple[int, int] = W
         f"{page.name}: the browser returned no report in {len(VIRTUAL_TIME_BUDGETS)} tries "
         f"(last exit {result.returncode}; stderr: {tail or 'empty'})"
     )
+
+
+_REPORT_JS = "(document.getElementById('ardemo-page-report') || {}).textContent || null"
+
+
+def _print_media_report(page: Path, url: str, browser: str, timeout: float, window: tuple[int, int]) -> dict:
+    """The probe's report for ``url`` opened in print media: Chromium started with a DevTools port,
+    ``Emulation.setEmulatedMedia`` set to print before the page loads, the report polled until the
+    page's script has written it (at most ``timeout`` seconds)."""
+    import urllib.request
+
+    import websocket  # websocket-client (the book's extra): Chromium's DevTools protocol
+
+    deadline = time.monotonic() + timeout
+    with tempfile.TemporaryDirectory() as profile:
+        chromium = subprocess.Popen(
+            [
+                browser,
+                *_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={window[0]},{window[1]}",
+                "--remote-debugging-port=0",
+                "about:blank",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            port_file = Path(profile) / "DevToolsActivePort"
+            while not (port_file.exists() and len(port_file.read_text().split()) >= 2):
+                if chromium.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{page.name}: the browser opened no DevTools port for the print pass")
+                time.sleep(0.05)
+            port = port_file.read_text().split()[0]
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=timeout) as answer:
+                target = next(t for t in json.load(answer) if t.get("type") == "page")
+            socket = websocket.create_connection(target["webSocketDebuggerUrl"], timeout=timeout, suppress_origin=True)
+            try:
+                calls = iter(range(1, 1_000_000))
+
+                def call(method: str, **params: object) -> dict:
+                    number = next(calls)
+                    socket.send(json.dumps({"id": number, "method": method, "params": params}))
+                    while True:  # events arrive in between; the answer carries the call's id
+                        message = json.loads(socket.recv())
+                        if message.get("id") == number:
+                            if "error" in message:
+                                raise RuntimeError(f"{page.name}: DevTools {method}: {message['error']}")
+                            return message.get("result", {})
+
+                call("Emulation.setEmulatedMedia", media="print")
+                call("Page.navigate", url=url)
+                while time.monotonic() < deadline:
+                    found = call("Runtime.evaluate", expression=_REPORT_JS, returnByValue=True)
+                    value = found.get("result", {}).get("value")
+                    if value:
+                        return json.loads(value)
+                    time.sleep(0.1)
+            finally:
+                socket.close()
+        finally:
+            chromium.terminate()
+            try:
+                chromium.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                chromium.kill()
+                chromium.wait()
+    raise RuntimeError(f"{page.name}: the print pass wrote no report within {timeout:.0f} s")
 
 
 ANIMATION_CALLS = ("scatter_player(", "animation_html(", "to_jshtml(")
@@ -335,10 +428,17 @@ def check_page(page: Path, browser: str, timeout: float = 120.0) -> PageReport:
     report.problems += [
         f"a text table wraps ({t['lines']} lines shown on {t['shown']}): {t['text']!r}" for t in seen["wrapped_tables"]
     ]
-    paper = _probe(page, browser, timeout, PAPER, f"#ardemo-print={PRINT_COLUMN}")
+    paper = _probe(page, browser, timeout, PAPER, f"#ardemo-print={PRINT_COLUMN}", media="print")
+    if not paper.get("print_media"):
+        report.problems.append("the print pass did not run in print media (the browser ignored the emulation)")
     report.problems += [
         f"printed (A4, {PRINT_COLUMN} px column): equation cut by {m['by']} px: {m['text']!r}"
         for m in paper["wide_math"]
+    ]
+    report.problems += [
+        f"printed (A4): a cell of {c['height']} px, shorter than a page, may be cut by a page break "
+        f"(no break-inside: avoid in print): {c['text']!r}"
+        for c in paper["split_cells"]
     ]
     phone = _probe(page, browser, timeout, PHONE)
     for fig in phone["figures"]:

@@ -63,3 +63,35 @@ def test_train_rejects_bad_arguments():
         ts.train(model, lambda: ts.exact_loss(model, model, strip), 0, 1e-2, strip, strip.fixed_point_log_probs())
     with pytest.raises(ValueError, match="batch"):
         ts.sampled_loss(model, model, strip, 0)
+
+
+def test_exact_iteration_is_the_hand_built_iteration_and_its_variants_do_what_they_say():
+    strip = IsingStrip(4, 1.0)
+    target = strip.fixed_point_log_probs()
+    ardemo.seed_all(3)
+    model = AutoregressiveModel(4, depth=2, nonlinearity="Tanh")
+    by_hand = ts.train(model, lambda: ts.exact_loss(model, model, strip), 30, 1e-2, strip, target, lr_end=1e-4)
+    run = ts.exact_iteration(1.0, width=4, depth=2, steps=30, seed=3)
+    assert run[-1]["kl_pq"] == by_hand[-1]["kl_pq"]  # same seed, same model, same steps: bit for bit
+    # the symmetric model keeps <S> = 0; the uniform start begins at <S> = 0 exactly and leaves it
+    assert abs(ts.exact_iteration(1.0, width=4, steps=30, symmetric=True)[-1]["magnetisation_q"]) < 1e-6
+    start = ts.exact_iteration(1.0, width=4, steps=30, uniform_start=True, record_every=1)
+    assert abs(start[0]["magnetisation_q"]) > 0  # one step in: the update leans
+    # a frozen teacher and the teacher's gradient each change the run (same seed, same start)
+    plain = ts.exact_iteration(1.0, width=4, steps=30)[-1]["kl_pq"]
+    for variant in (dict(generation=10), dict(teacher_gradient=True)):
+        assert ts.exact_iteration(1.0, width=4, steps=30, **variant)[-1]["kl_pq"] != plain, variant
+
+
+def test_exact_iteration_and_its_experiment_reject_bad_arguments():
+    from ardemo.experiments.ising import IsingHypotheses
+
+    with pytest.raises(ValueError, match="steps"):
+        ts.exact_iteration(1.0, width=4, steps=0)
+    with pytest.raises(ValueError, match="generation"):
+        ts.exact_iteration(1.0, width=4, generation=0)
+    with pytest.raises(TypeError, match="symmetric: expected True or False"):
+        ts.exact_iteration(1.0, width=4, symmetric="yes")
+    with pytest.raises(ValueError, match="steps: expected \\(rows \\+ 1\\) x seeds"):
+        IsingHypotheses(seeds=2)
+    assert IsingHypotheses(seeds=2, steps=18).steps == 18

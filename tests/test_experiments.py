@@ -424,3 +424,36 @@ def test_a_yes_or_no_setting_refuses_other_words(capsys):
     with pytest.raises(SystemExit):
         main(["run", "pixelgnn-4x4", "--scale-invariance", "maybe", "--out", "x.json"])
     assert "True or False" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, settings",
+    [
+        ("ising-hypotheses", dict(seeds=1, steps=9, train_steps=20, record_every=10)),
+        ("rebar-small-sbn", dict(steps_one_layer=20, steps_two_layers=20, every=10)),
+    ],
+)
+def test_experiments_whose_steps_are_whole_runs_resume_to_the_same_file(name, settings, tmp_path):
+    """One step of these experiments is one training run; what the runs keep besides the log (the control's
+    curves, the kept networks) travels in the checkpoint, so a resumed run writes the same results."""
+    common = dict(device="cpu", allow_dirty=True)
+    whole = run_experiment(name, settings, tmp_path / "whole.json", checkpoint_dir=tmp_path / "ck-whole", **common)
+    with pytest.raises(Interrupted):
+        run_experiment(
+            name,
+            settings,
+            tmp_path / "cut.json",
+            checkpoint_dir=tmp_path / "ck-cut",
+            stop_after=3,
+            interrupt=True,
+            checkpoint_minutes=0,
+            **common,
+        )
+    resumed = run_experiment(
+        name, settings, tmp_path / "cut.json", checkpoint_dir=tmp_path / "ck-cut", resume=True, **common
+    )
+    untimed = lambda items: {k: v for k, v in (items or {}).items() if not k.endswith(".seconds")}  # noqa: E731 (wall times differ)
+    for key in ("log", "final", "parameters"):
+        assert resumed.get(key) == whole.get(key), key
+    assert untimed(resumed["per_item"]) == untimed(whole["per_item"])
+    assert whole["per_item"] and whole["final"]["runs"]["value"] == len(whole["log"]["steps"])

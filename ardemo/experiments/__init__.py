@@ -5,7 +5,7 @@ provenance, checkpoints, resumes, and writes its results file atomically; a repl
 steps of a committed file and compares.
 """
 
-from . import boltzmann, ising, pixelgnn, sbn  # noqa: F401  (register their experiments)
+from . import boltzmann, ising, pixelgnn, sbn, sbn_small  # noqa: F401  (register their experiments)
 from .cli import main, make_settings, run_experiment
 from .pixelgnn import trained_4x4
 from .registry import (

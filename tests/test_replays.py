@@ -20,7 +20,8 @@ from ardemo.experiments.results import is_results_file
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = sorted(p for p in (ROOT / "book" / "data").glob("*.json") if is_results_file(p))
 GROUPS = {
-    family: [p for p in RESULTS if p.name.startswith(family)] for family in ("boltzmann", "pixelgnn", "rebar", "van")
+    family: [p for p in RESULTS if p.name.startswith(family)]
+    for family in ("boltzmann", "ising", "pixelgnn", "rebar", "van")
 }
 OTHER_PROCESSOR = {"ATEN_CPU_CAPABILITY": "default"}  # another processor's kernels, as far as rounding goes
 

@@ -76,7 +76,7 @@ class Curves:
     "ising-hypotheses",
     summary="The Ising chapter's hypothesis table: eight variants of the learned exact iteration on the 8-site strip "
     "and the symmetric-start control, each on three seeds (final KL(p*||q) and <S>; the control's curves)",
-    cost="27 runs of 1,500 exact steps, one CPU thread here: about 4 minutes beside another run",
+    cost="27 runs of 1,500 exact steps, one CPU thread here: about a minute",
     settings=IsingHypotheses,
     metrics={"kl_pq": None, "magnetisation_q": None},
     replay_steps=2,

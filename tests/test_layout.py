@@ -146,6 +146,15 @@ def test_runtime_dependencies_are_declared():
         elif path.name != "grading.py" and any(f"import {m}" in text for m in grade_extra):
             raise AssertionError(f"{path.name} imports the grade extra, which only ardemo/book/grading.py may")
     optional |= grade_extra | {"nbclient"}
+    # the book extra's websocket-client: only make check-pages' print pass (ardemo.book.pages) drives
+    # Chromium's DevTools protocol with it, imported inside that function
+    book_extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["book"]
+    assert any(d.startswith("websocket-client") for d in book_extra)
+    for path in PACKAGE.rglob("*.py"):
+        if path.name != "pages.py":
+            assert not re.search(r"^\s*import websocket\b", path.read_text(), re.M), path.name
+    assert not re.search(r"^import websocket\b", (PACKAGE / "book" / "pages.py").read_text(), re.M)
+    optional.add("websocket")
     assert third_party - optional <= provided, f"imported but not declared: {sorted(third_party - optional - provided)}"
 
 

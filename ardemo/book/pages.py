@@ -308,7 +308,8 @@ def _print_media_report(page: Path, url: str, browser: str, timeout: float, wind
     import websocket  # websocket-client (the book's extra): Chromium's DevTools protocol
 
     deadline = time.monotonic() + timeout
-    with tempfile.TemporaryDirectory() as profile:
+    profile = tempfile.mkdtemp(prefix="ardemo-chromium-")
+    try:
         chromium = subprocess.Popen(
             [
                 browser,
@@ -319,8 +320,7 @@ def _print_media_report(page: Path, url: str, browser: str, timeout: float, wind
                 "about:blank",
             ],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
+            stderr=subprocess.DEVNULL,  # never read: a pipe could fill and stall the browser
         )
         try:
             port_file = Path(profile) / "DevToolsActivePort"
@@ -362,7 +362,23 @@ def _print_media_report(page: Path, url: str, browser: str, timeout: float, wind
             except subprocess.TimeoutExpired:
                 chromium.kill()
                 chromium.wait()
+    finally:
+        _remove_profile(Path(profile))
     raise RuntimeError(f"{page.name}: the print pass wrote no report within {timeout:.0f} s")
+
+
+def _remove_profile(folder: Path, seconds: float = 5.0) -> None:
+    """Remove the browser's profile folder (our own ``mkdtemp``): its helper processes can still be
+    writing to it for a moment after the browser itself has exited, so removal is retried for a few
+    seconds, and what is left after that is left to the system's temporary-file cleanup."""
+    deadline = time.monotonic() + seconds
+    while folder.exists():
+        try:
+            shutil.rmtree(folder)
+        except OSError:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.1)
 
 
 ANIMATION_CALLS = ("scatter_player(", "animation_html(", "to_jshtml(")

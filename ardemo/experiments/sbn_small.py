@@ -90,7 +90,7 @@ def build(model: str, train: torch.Tensor, device: torch.device | None = None) -
     "rebar-small-sbn",
     summary="The REBAR chapter's small belief networks on the 8x8 digits (linear, nonlinear, two layers) trained "
     "by NVIL, Concrete and REBAR; exact test ELBO, gradient variance, eta and lambda every 100 steps",
-    cost="9 runs (15,000 steps in all), one CPU thread here: about 2 minutes",
+    cost="9 runs (15,000 steps in all), one CPU thread here: about 40 s",
     settings=RebarSmallSBN,
     metrics={"test_elbo": None, "test_log_likelihood": None},
     replay_steps=1,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..core.validation import check_int
 from ..learning.teacher_student import exact_iteration
 from ..learning.training import History
-from .registry import Outcome, Run, register
+from .registry import Kept, Outcome, Run, register
 
 HYPOTHESES: dict[str, dict] = {
     "depth 1, lr 1 (the source's model)": dict(beta=1.0, depth=1, lr=1.0),
@@ -59,19 +59,6 @@ class IsingHypotheses:
         return [(name, seed, kwargs) for name, kwargs in rows for seed in range(self.seeds)]
 
 
-class Curves:
-    """The control's curves, kept in checkpoints (``state_dict``) so that a resumed run has them all."""
-
-    def __init__(self) -> None:
-        self.curves: dict[str, list[float]] = {}
-
-    def state_dict(self) -> dict[str, dict[str, list[float]]]:
-        return {"curves": self.curves}
-
-    def load_state_dict(self, state: dict[str, dict[str, list[float]]]) -> None:
-        self.curves = dict(state["curves"])
-
-
 @register(
     "ising-hypotheses",
     summary="The Ising chapter's hypothesis table: eight variants of the learned exact iteration on the 8-site strip "
@@ -83,34 +70,30 @@ class Curves:
 )
 def ising_hypotheses(s: IsingHypotheses, run: Run) -> Outcome:
     """Run every row of :data:`HYPOTHESES` and the control on every seed; see the module docstring."""
-    history, curves = History(), Curves()
-    run.track(history=history, curves=curves)
+    history, kept = History(), Kept()
+    run.track(history=history, kept=kept)
     run.restore()
     plan = s.plan()
-    for n in run.chunks(history, 1):
-        for _ in range(n):
-            name, seed, kwargs = plan[history.total_steps]
-            control = kwargs is CONTROL
-            trained = exact_iteration(
-                **kwargs,
-                steps=s.train_steps,
-                seed=seed,
-                device=run.device,
-                record_every=s.record_every if control else None,
-            )
-            last = trained[-1]
-            if control:
-                curves.curves[f"control_s{seed}_step"] = [float(v) for v in trained.steps]
-                for metric in ("magnetisation_q", "kl_pq"):
-                    curves.curves[f"control_s{seed}_{metric}"] = [float(v) for v in trained[metric]]
-            history.total_steps += 1
-            history.seconds += trained.seconds
-            history.record(history.total_steps, {"kl_pq": last["kl_pq"], "magnetisation_q": last["magnetisation_q"]})
-        run.after_chunk(history)
+    for name, seed, kwargs in run.planned(history, plan):
+        control = kwargs is CONTROL
+        trained = exact_iteration(
+            **kwargs,
+            steps=s.train_steps,
+            seed=seed,
+            device=run.device,
+            record_every=s.record_every if control else None,
+        )
+        last = trained[-1]
+        if control:
+            kept.curves[f"control_s{seed}_step"] = [float(v) for v in trained.steps]
+            for metric in ("magnetisation_q", "kl_pq"):
+                kept.curves[f"control_s{seed}_{metric}"] = [float(v) for v in trained[metric]]
+        history.seconds += trained.seconds
+        history.record(history.total_steps + 1, {"kl_pq": last["kl_pq"], "magnetisation_q": last["magnetisation_q"]})
     info = {"runs": [{"row": name, "seed": seed, **kwargs} for name, seed, kwargs in plan]}
     if history.total_steps < s.steps:  # a replay stops here
         return Outcome(history, data=info)
     kl, magnetisation = history["kl_pq"], history["magnetisation_q"]
     collapsed = sum(k > 1 and abs(m) > 0.3 for k, m in zip(kl, magnetisation))
     final = {"runs": (float(len(plan)), None), "collapsed_runs": (float(collapsed), None)}  # KL > 1 nat, |<S>| > 0.3
-    return Outcome(history, final, data=info, per_item=dict(curves.curves))
+    return Outcome(history, final, data=info, per_item=dict(kept.curves))

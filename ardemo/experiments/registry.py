@@ -293,6 +293,17 @@ class Run:
         if stopping and self.interrupt:
             raise Interrupted(f"stopped after {done} steps (a checkpoint was written)")
 
+    def planned(self, history: History, plan: list[Any]) -> Any:
+        """For experiments whose step is one whole training run: yield the items of ``plan`` this run
+        still has to make, one step each. The caller trains the item and records its values at
+        ``history.total_steps + 1`` (adding the run's ``seconds``); then the step is counted and
+        :meth:`after_chunk` moves the progress bar, checkpoints or stops a replay."""
+        for n in self.chunks(history, 1):
+            for _ in range(n):
+                yield plan[history.total_steps]
+                history.total_steps += 1
+            self.after_chunk(history)
+
     def chunks(self, history: History, size: int) -> list[int]:
         """The chunk sizes that take ``history`` from its ``total_steps`` to :attr:`target`, each at most
         ``size`` steps and ending on multiples of ``size`` (so checkpoints fall on the same steps
@@ -307,6 +318,21 @@ class Run:
             out.append(step)
             done += step
         return out
+
+
+class Kept:
+    """What an experiment keeps besides its :class:`~ardemo.History` — ``curves`` (lists of numbers) and
+    ``parameters`` (small tensors) — in a form :meth:`Run.track` saves in checkpoints."""
+
+    def __init__(self) -> None:
+        self.curves: dict[str, list[float]] = {}
+        self.parameters: dict[str, torch.Tensor] = {}
+
+    def state_dict(self) -> dict:
+        return {"curves": self.curves, "parameters": self.parameters}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.curves, self.parameters = dict(state["curves"]), dict(state["parameters"])
 
 
 def _check_checkpoint_dir(folder: Path, resume: bool, restart: bool) -> None:

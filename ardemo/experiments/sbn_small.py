@@ -23,7 +23,7 @@ from ..data.datasets import digits
 from ..learning.elbo import ElboTrainer, train_sbn
 from ..learning.training import History
 from ..models.sbn import SigmoidBeliefNetwork
-from .registry import Outcome, Run, register
+from .registry import Kept, Outcome, Run, register
 
 ESTIMATORS = ("nvil", "concrete", "rebar")
 MODELS = {"linear": (10, None, 3), "nonlinear": (10, 64, 3), "two-layer": ((10, 10), None, 7)}
@@ -65,20 +65,6 @@ def digit_split(device: torch.device | None = None) -> tuple[torch.Tensor, torch
     return train, test, info
 
 
-class Kept:
-    """The curves of every run and the parameters of the REBAR-trained networks, kept in checkpoints."""
-
-    def __init__(self) -> None:
-        self.curves: dict[str, list[float]] = {}
-        self.parameters: dict[str, torch.Tensor] = {}
-
-    def state_dict(self) -> dict:
-        return {"curves": self.curves, "parameters": self.parameters}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.curves, self.parameters = dict(state["curves"]), dict(state["parameters"])
-
-
 def build(model: str, train: torch.Tensor, device: torch.device | None = None) -> SigmoidBeliefNetwork:
     """The untrained network ``model`` of :data:`MODELS`, made from its seed."""
     latents, hidden, seed = MODELS[model]
@@ -102,26 +88,22 @@ def rebar_small_sbn(s: RebarSmallSBN, run: Run) -> Outcome:
     run.track(history=history, kept=kept)
     run.restore()
     plan = s.plan()
-    for n in run.chunks(history, 1):
-        for _ in range(n):
-            model_name, est = plan[history.total_steps]
-            model = build(model_name, train, run.device)
-            steps = s.steps_two_layers if model_name == "two-layer" else s.steps_one_layer
-            record = train_sbn(ElboTrainer(model, est, lr=s.lr), train, test, steps=steps, every=s.every)
-            with torch.no_grad():
-                log_lik = float(model.log_prob(test).mean())
-            prefix = f"{model_name}.{est}"
-            kept.curves[f"{prefix}.step"] = [float(v) for v in record.steps]
-            for name in CURVES:
-                if name in record.metrics:
-                    kept.curves[f"{prefix}.{name}"] = [float(v) for v in record[name]]
-            if est == "rebar" and model_name != "two-layer":
-                kept.parameters.update({f"{model_name}.{k}": v.detach().cpu() for k, v in model.state_dict().items()})
-            history.total_steps += 1
-            history.seconds += record.seconds
-            history.record(history.total_steps, {"test_elbo": record.test_elbo[-1], "test_log_likelihood": log_lik})
-            kept.curves[f"{prefix}.seconds"] = [record.seconds]
-        run.after_chunk(history)
+    for model_name, est in run.planned(history, plan):
+        model = build(model_name, train, run.device)
+        steps = s.steps_two_layers if model_name == "two-layer" else s.steps_one_layer
+        record = train_sbn(ElboTrainer(model, est, lr=s.lr), train, test, steps=steps, every=s.every)
+        with torch.no_grad():
+            log_lik = float(model.log_prob(test).mean())
+        prefix = f"{model_name}.{est}"
+        kept.curves[f"{prefix}.step"] = [float(v) for v in record.steps]
+        for name in CURVES:
+            if name in record.metrics:
+                kept.curves[f"{prefix}.{name}"] = [float(v) for v in record[name]]
+        if est == "rebar" and model_name != "two-layer":
+            kept.parameters.update({f"{model_name}.{k}": v.detach().cpu() for k, v in model.state_dict().items()})
+        history.seconds += record.seconds
+        history.record(history.total_steps + 1, {"test_elbo": record.test_elbo[-1], "test_log_likelihood": log_lik})
+        kept.curves[f"{prefix}.seconds"] = [record.seconds]
     info = {**info, "runs": [{"model": m, "estimator": e} for m, e in plan]}
     if history.total_steps < s.steps:  # a replay stops here
         return Outcome(history, data=info)

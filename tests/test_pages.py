@@ -204,21 +204,27 @@ def test_wrapped_code_hangs_under_its_own_indentation_and_keeps_its_text(tmp_pat
     assert 'class="s2">"""two</span>\n</span>' in dom.replace("&quot;", '"')  # a token across a line break is split
 
 
+def _without_and_with(page: Path, head: str, asset: str, body: str) -> tuple[list[str], list[str]]:
+    """The page check's problems on ``page`` without, then with, one of the book's assets in its head."""
+    browser = pages.find_browser()
+    found = []
+    for extra in ("", asset):
+        page.write_text(f"<html><head>{head}{extra}</head><body>{body}</body></html>", encoding="utf-8")
+        found.append(pages.check_page(page, browser).problems)
+    return found[0], found[1]
+
+
 @needs_browser
 def test_on_a_phone_a_figure_made_zoomable_by_the_books_script_passes(tmp_path):
     _site(tmp_path)
     script = Path(__file__).resolve().parents[1] / "book" / "_static" / "figure-zoom.js"
-    page = tmp_path / "phone.html"
     body = '<article><div class="cell_output"><img src="wide.png" style="max-width: 100%"></div></article>'
     whole = "<style>@media print { div.cell_output { break-inside: avoid; } }</style>"  # not this test's subject
-    page.write_text(f"<html><head>{whole}</head><body>{body}</body></html>", encoding="utf-8")
-    browser = pages.find_browser()
-    assert any("at 390 px: figure shown at" in p for p in pages.check_page(page, browser).problems)
-    page.write_text(
-        f'<html><head>{whole}<script src="{script.as_uri()}"></script></head><body>{body}</body></html>',
-        encoding="utf-8",
+    before, after = _without_and_with(
+        tmp_path / "phone.html", whole, f'<script src="{script.as_uri()}"></script>', body
     )
-    assert pages.check_page(page, browser).problems == []
+    assert any("at 390 px: figure shown at" in p for p in before)
+    assert after == []
 
 
 @needs_browser
@@ -228,16 +234,10 @@ def test_the_books_script_fits_a_wide_equation_on_screen_and_in_print(tmp_path):
         '<article style="width:750px"><mjx-container display="true" style="display:block">'
         '<mjx-math style="display:inline-block; width:900px">wide</mjx-math></mjx-container></article>'
     )
-    page = tmp_path / "math.html"
-    page.write_text(f"<html><head></head><body>{body}</body></html>", encoding="utf-8")
-    browser = pages.find_browser()
-    before = pages.check_page(page, browser).problems
+    before, after = _without_and_with(tmp_path / "math.html", "", f'<script src="{script.as_uri()}"></script>', body)
     assert any("equation wider than its column" in p for p in before)
     assert any("printed (A4, 680 px column): equation cut" in p for p in before)
-    page.write_text(
-        f'<html><head><script src="{script.as_uri()}"></script></head><body>{body}</body></html>', encoding="utf-8"
-    )
-    assert pages.check_page(page, browser).problems == []
+    assert after == []
 
 
 @needs_browser
@@ -251,14 +251,10 @@ def test_in_print_the_books_stylesheet_keeps_every_cell_shorter_than_a_page_whol
         '<div class="cell_output"><pre style="height:1500px">a long output</pre></div></article>'
     )
     page = tmp_path / "cells.html"
-    page.write_text(f"<html><head></head><body>{cells}</body></html>", encoding="utf-8")
-    browser = pages.find_browser()
-    before = [p for p in pages.check_page(page, browser).problems if p.startswith("printed (A4): a cell")]
+    before, after = _without_and_with(page, "", f'<link rel="stylesheet" href="{css.as_uri()}">', cells)
+    before = [p for p in before if p.startswith("printed (A4): a cell")]
     assert len(before) == 2 and "'x = 1'" in before[0] and "'1'" in before[1], before
-    page.write_text(
-        f'<html><head><link rel="stylesheet" href="{css.as_uri()}"></head><body>{cells}</body></html>', encoding="utf-8"
-    )
-    assert pages.check_page(page, browser).problems == []
+    assert after == []
     # on screen the same stylesheet's print rule does not apply: the pass really ran in print media
-    report = pages._probe(page, browser, 60.0, pages.PAPER, f"#ardemo-print={pages.PRINT_COLUMN}")
+    report = pages._probe(page, pages.find_browser(), 60.0, pages.PAPER, f"#ardemo-print={pages.PRINT_COLUMN}")
     assert report["print_media"] is False

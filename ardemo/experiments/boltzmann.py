@@ -359,9 +359,11 @@ def bernoulli_mixture_mnist(s: BernoulliMixtureMNIST, run: Run) -> Outcome:
     run.track(model=model, history=history)
     run.restore()
 
+    held_out = held_out.double()
+
     def held_out_ll() -> torch.Tensor:
         with torch.no_grad():
-            return model.log_prob(held_out.double())
+            return model.log_prob(held_out)
 
     with no_validation():
         data = train.double()
@@ -377,8 +379,9 @@ def bernoulli_mixture_mnist(s: BernoulliMixtureMNIST, run: Run) -> Outcome:
             run.after_chunk(history)
         if history.total_steps < s.steps:  # a replay stops here
             return Outcome(history, data=info)
+        test = held_out_ll()  # scored here too: a resumed run with no step left never enters the loop
         with torch.no_grad():
-            test, final_train = model.log_prob(held_out.double()), float(model.log_prob(data).mean())
+            final_train = float(model.log_prob(data).mean())
     final = {
         "test_log_likelihood": _mean_and_error(test),
         "test_log_likelihood_first_500": _mean_and_error(test[:500]),

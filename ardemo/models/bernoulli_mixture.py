@@ -58,6 +58,8 @@ class BernoulliMixture(ProbabilisticModel):
         if data.dim() != 2 or data.shape[0] == 0:
             raise ValueError(f"data: expected a non-empty (N, n) tensor, got shape {tuple(data.shape)}")
         components = check_int("components", components, minimum=1)
+        # drawn and mixed on the CPU in float64 on purpose: the same seed gives the same start on every
+        # device and dtype (a CUDA generator's stream differs), then moved to the data's device
         u = torch.rand(components, data.shape[1], generator=generator, dtype=torch.float64)
         probs = (data.double().cpu().mean(0) + 0.5 * (u - 0.5)).clamp(0.01, 0.99)
         return cls(torch.logit(probs).to(data.dtype).to(data.device), **kwargs)

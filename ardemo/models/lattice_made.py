@@ -24,11 +24,12 @@ from ..core.validation import check_bool
 from ..distributions.base import ProbabilisticModel
 from ..lattices.energy import Model
 from ..lattices.lattice import FlatLattice
+from .configurations import ConfigurationModel
 from .made import MADE
 from .symmetry import SpinFlipSymmetric
 
 
-class LatticeMADE(ProbabilisticModel):
+class LatticeMADE(ConfigurationModel):
     """VAN-style autoregressive distribution over the two-state configurations of ``model``.
 
     Args:
@@ -44,8 +45,6 @@ class LatticeMADE(ProbabilisticModel):
     >>> x.shape, x.dtype, q.log_prob(x).shape
     (torch.Size([4, 3, 3]), torch.int64, torch.Size([4]))
     """
-
-    support = "group"
 
     def __init__(
         self,
@@ -73,13 +72,6 @@ class LatticeMADE(ProbabilisticModel):
 
     def extra_repr(self) -> str:
         return f"lattice={tuple(self.model.lattice.shape)}, z2={self.z2}"
-
-    @property
-    def event_shape(self) -> torch.Size:
-        return torch.Size(self.model.lattice.shape)
-
-    def _check_support(self, name: str, x: torch.Tensor) -> None:
-        self.model.group.check(name, x)
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`\\ln q(x)` (or :math:`\\ln q_s(x)`) of configurations of shape ``(batch, L, L)``."""

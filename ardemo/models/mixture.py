@@ -18,11 +18,12 @@ import math
 
 import torch
 
-from ..distributions.base import ProbabilisticModel
+from ..lattices.energy import Model
+from .configurations import ConfigurationModel
 from .pixelgnn import PixelGNN
 
 
-class SymmetrizedMixture(ProbabilisticModel):
+class SymmetrizedMixture(ConfigurationModel):
     """:math:`q_S(x) = \\frac1{|S|}\\sum_{g\\in S} q(g\\cdot x)` for a :class:`~ardemo.PixelGNN` ``net`` and the
     site permutations ``perms`` (shape ``(|S|, n_sites)``; default: the lattice's whole space group).
 
@@ -33,8 +34,6 @@ class SymmetrizedMixture(ProbabilisticModel):
     >>> x.shape, mixture.log_prob(x).shape
     (torch.Size([5, 2, 2]), torch.Size([5]))
     """
-
-    support = "group"
 
     def __init__(self, net: PixelGNN, perms: torch.Tensor | None = None, validate_args: bool | None = None) -> None:
         super().__init__(validate_args)
@@ -53,14 +52,11 @@ class SymmetrizedMixture(ProbabilisticModel):
         self.register_buffer("inverse", perms.argsort(1), persistent=False)
 
     @property
-    def event_shape(self) -> torch.Size:
-        return self.net.event_shape
+    def model(self) -> Model:
+        return self.net.model
 
     def extra_repr(self) -> str:
         return f"elements={self.perms.shape[0]}"
-
-    def _check_support(self, name: str, x: torch.Tensor) -> None:
-        self.net.model.group.check(name, x)
 
     def _sample(self, n: int) -> torch.Tensor:
         y = self.net.sample(n).flatten(1)

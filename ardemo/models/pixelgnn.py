@@ -25,13 +25,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from ..core.validation import check_bool, check_int, check_positive_float
-from ..distributions.base import ProbabilisticModel
 from ..lattices.energy import Model
 from ..lattices.graph import Graph
 from ..lattices.lattice import TreeLattice
+from .configurations import ConfigurationModel
 
 
-class PixelGNN(ProbabilisticModel):
+class PixelGNN(ConfigurationModel):
     """Autoregressive distribution over the configurations of ``model``.
 
     Args:
@@ -48,8 +48,6 @@ class PixelGNN(ProbabilisticModel):
     >>> x.shape, net.log_prob(x).shape
     (torch.Size([3, 2, 2]), torch.Size([3]))
     """
-
-    support = "group"
 
     def __init__(
         self,
@@ -162,13 +160,6 @@ class PixelGNN(ProbabilisticModel):
             a = self._layer(l, h, None, None)
             h = torch.tanh(a) if l < depth - 1 else a
         return h
-
-    @property
-    def event_shape(self) -> torch.Size:
-        return torch.Size(self.model.lattice.shape)
-
-    def _check_support(self, name: str, x: torch.Tensor) -> None:
-        self.model.group.check(name, x)
 
     def _log_prob(self, x: torch.Tensor) -> torch.Tensor:
         """:math:`\\ln q(x) = \\sum_k \\ln q(y_k \\mid y_{<k})` for configurations of shape ``(batch, size, ..., size)``."""

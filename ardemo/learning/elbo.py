@@ -12,8 +12,9 @@ control variate. With :math:`u_{>k}` independent of :math:`u_k`, REBAR stays unb
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn as nn
@@ -41,6 +42,27 @@ class LatentSample:
     logits: list[torch.Tensor]
     uniforms: list[torch.Tensor]
     layers: list[torch.Tensor]
+
+
+def trainer_state(trainer: Any, tensors: Sequence[str]) -> dict:
+    """A trainer's checkpoint state: its ``baselines``, ``controls`` and ``optimiser`` state dicts and
+    copies of the named tensors (or lists of tensors)."""
+    state = {name: getattr(trainer, name).state_dict() for name in ("baselines", "controls", "optimiser")}
+    for name in tensors:
+        value = getattr(trainer, name)
+        state[name] = [v.detach().clone() for v in value] if isinstance(value, list) else value.detach().clone()
+    return state
+
+
+def load_trainer_state(trainer: Any, tensors: Sequence[str], state: dict) -> None:
+    """Restore what :func:`trainer_state` saved into a trainer built with the same settings."""
+    for name in ("baselines", "controls", "optimiser"):
+        getattr(trainer, name).load_state_dict(state[name])
+    with torch.no_grad():
+        for name in tensors:
+            value = getattr(trainer, name)
+            for v, saved in zip(value, state[name]) if isinstance(value, list) else [(value, state[name])]:
+                v.copy_(saved)
 
 
 class ElboTrainer:
@@ -124,24 +146,11 @@ class ElboTrainer:
     def state_dict(self) -> dict:
         """Everything a checkpoint needs to continue exactly, besides the model: baselines, running
         means and variances, :math:`\\eta`, :math:`\\lambda`, RELAX's controls and the optimiser."""
-        return {
-            "baselines": self.baselines.state_dict(),
-            "controls": self.controls.state_dict(),
-            "centre": self.centre.clone(),
-            "signal_variance": self.signal_variance.clone(),
-            "eta": self.eta.detach().clone(),
-            "log_temperature": self.log_temperature.detach().clone(),
-            "optimiser": self.optimiser.state_dict(),
-        }
+        return trainer_state(self, ("centre", "signal_variance", "eta", "log_temperature"))
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` saved (into a trainer built with the same settings)."""
-        self.baselines.load_state_dict(state["baselines"])
-        self.controls.load_state_dict(state["controls"])
-        with torch.no_grad():
-            for name in ("centre", "signal_variance", "eta", "log_temperature"):
-                getattr(self, name).copy_(state[name])
-        self.optimiser.load_state_dict(state["optimiser"])
+        load_trainer_state(self, ("centre", "signal_variance", "eta", "log_temperature"), state)
 
     def sample_latents(self, x: torch.Tensor) -> LatentSample:
         """Draw :math:`b_1, \\dots, b_L` from :math:`q(b \\mid x)`, keeping the logits and uniforms."""

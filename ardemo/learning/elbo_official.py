@@ -47,6 +47,7 @@ from ..core.validation import check_int, check_positive_float, check_real
 from ..distributions.bernoulli import _bernoulli_log_prob
 from ..distributions.relaxed import _conditional_logistic, _coupled_uniform, _logistic, _muprop_relaxation, open_uniform
 from ..models.sbn import SigmoidBeliefNetwork
+from .elbo import load_trainer_state, trainer_state
 
 OFFICIAL_ESTIMATORS = ("nvil", "muprop", "concrete", "rebar", "relax")
 RELAXATIONS = ("muprop", "plain")
@@ -55,6 +56,10 @@ RELAXATIONS = ("muprop", "plain")
 def _baseline(n_in: int, hidden: int) -> nn.Sequential:
     """An input-dependent baseline :math:`B(x)`: one tanh layer, one output."""
     return nn.Sequential(nn.Linear(n_in, hidden), nn.Tanh(), nn.Linear(hidden, 1))
+
+
+# what a checkpoint keeps besides the baselines, controls and optimiser
+_STATE = ("muprop_logits", "eta_logits", "log_temperature")
 
 
 class OfficialElboTrainer:
@@ -147,25 +152,11 @@ class OfficialElboTrainer:
     # --- state -------------------------------------------------------------------------------------
     def state_dict(self) -> dict:
         """Everything a checkpoint needs to continue exactly, besides the model."""
-        return {
-            "baselines": self.baselines.state_dict(),
-            "controls": self.controls.state_dict(),
-            "muprop_logits": self.muprop_logits.detach().clone(),
-            "eta_logits": [w.detach().clone() for w in self.eta_logits],
-            "log_temperature": self.log_temperature.detach().clone(),
-            "optimiser": self.optimiser.state_dict(),
-        }
+        return trainer_state(self, _STATE)
 
     def load_state_dict(self, state: dict) -> None:
         """Restore what :meth:`state_dict` saved (into a trainer built with the same settings)."""
-        self.baselines.load_state_dict(state["baselines"])
-        self.controls.load_state_dict(state["controls"])
-        with torch.no_grad():
-            self.muprop_logits.copy_(state["muprop_logits"])
-            for w, saved in zip(self.eta_logits, state["eta_logits"]):
-                w.copy_(saved)
-            self.log_temperature.copy_(state["log_temperature"])
-        self.optimiser.load_state_dict(state["optimiser"])
+        load_trainer_state(self, _STATE, state)
 
     @property
     def temperature(self) -> float:

@@ -107,6 +107,29 @@ def test_sample_chains_shape_and_gibbs_returns_samples():
     assert m.gibbs_step(x).std(0).min() > 0.05  # samples, not means
 
 
+def test_chains_start_from_the_visible_law_given_a_uniform_hidden_layer():
+    """x = b + Wz + sigma*eps with z uniform: mean b + W 1/2, variance sigma^2 + W^2 1/4 (per unit); the
+    fresh chains of GibbsLikelihood and of sample_chains both start there."""
+    m, n = _machine(n_visible=3, n_hidden=4), 20_000
+    x = m.chain_start(n)
+    mean, var = m.b + 0.5 * m.W.sum(1), m.sigma2 + 0.25 * (m.W**2).sum(1)
+    assert x.shape == (n, 3) and x.dtype == torch.float64
+    assert ((x.mean(0) - mean).abs() < 5 * (var / n).sqrt()).all(), (x.mean(0), mean)
+    # the variance's standard error, from the sample's fourth moment
+    se_var = (((x - x.mean(0)) ** 4).mean(0) - x.var(0) ** 2).clamp_min(0).div(n).sqrt()
+    assert ((x.var(0) - var).abs() < 5 * se_var).all(), (x.var(0), var)
+    torch.manual_seed(3)
+    start = ardemo.GibbsLikelihood("fresh", chains=5).start(m, torch.zeros(2, 3, dtype=torch.float64))
+    torch.manual_seed(3)
+    assert torch.equal(start, m.chain_start(5))
+    torch.manual_seed(3)
+    first = m.sample_chains(5, 1)[0]
+    torch.manual_seed(3)
+    assert torch.equal(first, m.gibbs_step(m.chain_start(5)))
+    with pytest.raises(ValueError, match="n_chains"):
+        m.chain_start(0)
+
+
 def test_cd_surrogate_gradient_is_positive_minus_negative_phase():
     m = _machine()
     data = torch.randn(10, 2, dtype=torch.float64)

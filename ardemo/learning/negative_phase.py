@@ -97,9 +97,7 @@ class GibbsLikelihood:
         if self.init == "persistent" and self.state is not None:
             return self.state
         if isinstance(model, GaussianBernoulliRBM):  # x ~ p(x | z) with z uniform
-            z = torch.full((self.chains, model.n_hidden), 0.5, device=batch.device, dtype=batch.dtype)
-            with torch.no_grad():
-                return model._draw_visible(torch.bernoulli(z))
+            return model.chain_start(self.chains)
         return torch.bernoulli(torch.full((self.chains, model.n_units), 0.5, device=batch.device, dtype=batch.dtype))
 
     def __call__(self, model: BoltzmannMachine | GaussianBernoulliRBM, batch: torch.Tensor) -> torch.Tensor:

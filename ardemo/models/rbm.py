@@ -151,6 +151,14 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         return mean + self.sigma2.sqrt() * torch.randn_like(mean)
 
     @torch.no_grad()
+    def chain_start(self, n_chains: int) -> torch.Tensor:
+        """Where Gibbs chains start by default: :math:`x \\sim p(x \\mid z)` with :math:`z` uniform on
+        :math:`\\{0, 1\\}^H`, shape ``(n_chains, V)``."""
+        n_chains = check_int("n_chains", n_chains, minimum=1)
+        z = torch.bernoulli(torch.full((n_chains, self.n_hidden), 0.5, device=self.W.device, dtype=self.W.dtype))
+        return self._draw_visible(z)
+
+    @torch.no_grad()
     def sample_chains(self, n_chains: int, n_steps: int, x0: torch.Tensor | None = None) -> torch.Tensor:
         """Run ``n_chains`` Gibbs chains for ``n_steps`` sweeps; the visible states, shape ``(n_steps, n_chains, V)``.
 
@@ -159,8 +167,7 @@ class GaussianBernoulliRBM(EnergyBasedModel):
         n_chains = check_int("n_chains", n_chains, minimum=1)
         n_steps = check_int("n_steps", n_steps, minimum=1)
         if x0 is None:
-            z = torch.bernoulli(torch.full((n_chains, self.n_hidden), 0.5, device=self.W.device, dtype=self.W.dtype))
-            x = self._draw_visible(z)
+            x = self.chain_start(n_chains)
         else:
             x = self._visible(x0, "x0")
             if x.dim() != 2 or x.shape[0] != n_chains:

@@ -12,6 +12,7 @@ beside Kaufman's exact :math:`F = -\\ln Z` of the finite torus.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 
@@ -32,15 +33,26 @@ FINAL_LR_FRACTION = 1 / 20
 """The cosine schedule decays the learning rate from ``lr`` to ``lr * FINAL_LR_FRACTION``."""
 
 
+def _check_training(s: Any, counts: tuple[str, ...], block: str, positive: tuple[str, ...]) -> None:
+    """The checks every lattice experiment shares: ``counts`` at least 1, ``batch`` and ``samples`` at least
+    2 (a standard error needs two values), ``block`` (the steps between checkpoints or exact evaluations)
+    a multiple of ``log_every``, and ``positive`` floats above 0."""
+    for name in (*counts, "log_every", block):
+        check_int(name, getattr(s, name), minimum=1)
+    for name in ("batch", "samples"):
+        check_int(name, getattr(s, name), minimum=2)
+    if getattr(s, block) % s.log_every:
+        raise ValueError(f"{block}: expected a multiple of log_every ({s.log_every}), got {getattr(s, block)}")
+    for name in positive:
+        check_positive_float(name, getattr(s, name))
+
+
 def _check_settings(s: PixelGNNLattice | PixelGNN4x4, block: str) -> None:
     """The checks both PixelGNN experiments share; ``block`` names the setting that must be a multiple of
     ``log_every`` (the steps between checkpoints or exact evaluations)."""
     if s.lattice not in ("tree", "flat"):
         raise ValueError(f"lattice: expected 'tree' or 'flat', got {s.lattice!r}")
-    for name in ("steps", "mixtures", "log_every", block):
-        check_int(name, getattr(s, name), minimum=1)
-    for name in ("batch", "samples"):  # a standard error needs two values
-        check_int(name, getattr(s, name), minimum=2)
+    _check_training(s, ("steps", "mixtures"), block, ("lr", "radius", "coupling"))
     # the mixture estimate holds samples x mixtures images: bounded before training (2**28 sites, 1 GB)
     sites = s.samples * s.mixtures * getattr(s, "size", 4) ** 2
     if sites > 2**28:
@@ -48,10 +60,6 @@ def _check_settings(s: PixelGNNLattice | PixelGNN4x4, block: str) -> None:
             f"mixtures: samples x mixtures x size**2 = {sites:,} sites is too many for the evaluation "
             f"(about {4 * sites / 2**30:.0f} GB); expected at most {2**28:,}: fewer samples or mixtures"
         )
-    if getattr(s, block) % s.log_every:
-        raise ValueError(f"{block}: expected a multiple of log_every ({s.log_every}), got {getattr(s, block)}")
-    for name in ("lr", "radius", "coupling"):
-        check_positive_float(name, getattr(s, name))
     if not s.hidden or any(h < 1 for h in s.hidden):
         raise ValueError(f"hidden: expected one or more widths >= 1, got {s.hidden}")
 
@@ -295,16 +303,9 @@ class VANLattice:
 
     def __post_init__(self) -> None:
         check_int("size", self.size, minimum=2)
-        for name in ("width", "depth", "steps", "log_every", "chunk"):
-            check_int(name, getattr(self, name), minimum=1)
+        _check_training(self, ("width", "depth", "steps"), "chunk", ("lr", "coupling"))
         if self.depth < 2:
             raise ValueError(f"depth: expected at least 2 (one hidden layer), got {self.depth}")
-        for name in ("batch", "samples"):
-            check_int(name, getattr(self, name), minimum=2)
-        for name in ("lr", "coupling"):
-            check_positive_float(name, getattr(self, name))
-        if self.chunk % self.log_every:
-            raise ValueError(f"chunk: expected a multiple of log_every ({self.log_every}), got {self.chunk}")
         if not 0 <= self.anneal <= self.steps:
             raise ValueError(f"anneal: expected 0 <= anneal <= steps ({self.steps}), got {self.anneal}")
 

@@ -327,7 +327,7 @@ def test_torch_independent_bernoulli_starts_ais():
     target = ardemo.BoltzmannMachine(4, weight_scale=0.8)
     start = torch.distributions.Independent(torch.distributions.Bernoulli(logits=torch.zeros(4)), 1)
     result = ardemo.ais_log_partition(target, chains=400, temperatures=100, base_logits=start)
-    assert abs(result.log_z - float(target.log_partition())) < 5 * result.stderr + 0.02
+    assert abs(result.log_z - float(target.log_partition().detach())) < 5 * result.stderr + 0.02
     with pytest.raises(ValueError, match="couplings"):
         ardemo.ais_log_partition(target, base_logits=target)
 

@@ -5,7 +5,6 @@ import html
 import re
 import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 
 import pytest
@@ -184,7 +183,7 @@ def test_wrapped_code_hangs_under_its_own_indentation_and_keeps_its_text(tmp_pat
         f'<div class="highlight"><pre>{code}</pre></div></article></body></html>',
         encoding="utf-8",
     )
-    with tempfile.TemporaryDirectory() as profile:
+    with pages.browser_profile() as profile:
         dom = subprocess.run(
             [pages.find_browser(), *pages._FLAGS, f"--user-data-dir={profile}", "--dump-dom", page.as_uri()],
             capture_output=True,
@@ -258,3 +257,25 @@ def test_in_print_the_books_stylesheet_keeps_every_cell_shorter_than_a_page_whol
     # on screen the same stylesheet's print rule does not apply: the pass really ran in print media
     report = pages._probe(page, pages.find_browser(), 60.0, pages.PAPER, f"#ardemo-print={pages.PRINT_COLUMN}")
     assert report["print_media"] is False
+
+
+def test_a_browser_profile_is_removed_even_while_a_helper_still_writes_to_it(monkeypatch):
+    """Chromium's helpers can write to the profile folder just after the browser exits ('Directory not
+    empty'): removal is retried; it gives up quietly after its time is up."""
+    real_rmtree, failures = shutil.rmtree, [OSError("Directory not empty")] * 2
+
+    def rmtree(path, *args, **kwargs):
+        if failures:
+            raise failures.pop()
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(pages.shutil, "rmtree", rmtree)
+    with pages.browser_profile() as folder:
+        (folder / "DevToolsActivePort").write_text("0\n")
+        assert folder.is_dir()
+    assert not folder.exists() and not failures
+    failures.extend([OSError("Directory not empty")] * 1000)
+    with pages.browser_profile(seconds=0.3) as stubborn:
+        pass
+    assert stubborn.exists()  # left to the system's cleanup, without an error
+    real_rmtree(stubborn)

@@ -36,6 +36,7 @@ message that says how to install one; it never passes silently.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import html
 import json
 import os
@@ -45,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -269,7 +271,7 @@ def _probe(
         if media == "print":
             return _print_media_report(page, Path(name).resolve().as_uri() + fragment, browser, timeout, window)
         for budget in VIRTUAL_TIME_BUDGETS:
-            with tempfile.TemporaryDirectory() as profile:
+            with browser_profile() as profile:
                 result = subprocess.run(
                     [
                         browser,
@@ -308,8 +310,7 @@ def _print_media_report(page: Path, url: str, browser: str, timeout: float, wind
     import websocket  # websocket-client (the book's extra): Chromium's DevTools protocol
 
     deadline = time.monotonic() + timeout
-    profile = tempfile.mkdtemp(prefix="ardemo-chromium-")
-    try:
+    with browser_profile() as profile:
         chromium = subprocess.Popen(
             [
                 browser,
@@ -323,7 +324,7 @@ def _print_media_report(page: Path, url: str, browser: str, timeout: float, wind
             stderr=subprocess.DEVNULL,  # never read: a pipe could fill and stall the browser
         )
         try:
-            port_file = Path(profile) / "DevToolsActivePort"
+            port_file = profile / "DevToolsActivePort"
             while not (port_file.exists() and len(port_file.read_text().split()) >= 2):
                 if chromium.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError(f"{page.name}: the browser opened no DevTools port for the print pass")
@@ -362,23 +363,26 @@ def _print_media_report(page: Path, url: str, browser: str, timeout: float, wind
             except subprocess.TimeoutExpired:
                 chromium.kill()
                 chromium.wait()
-    finally:
-        _remove_profile(Path(profile))
     raise RuntimeError(f"{page.name}: the print pass wrote no report within {timeout:.0f} s")
 
 
-def _remove_profile(folder: Path, seconds: float = 5.0) -> None:
-    """Remove the browser's profile folder (our own ``mkdtemp``): its helper processes can still be
-    writing to it for a moment after the browser itself has exited, so removal is retried for a few
-    seconds, and what is left after that is left to the system's temporary-file cleanup."""
-    deadline = time.monotonic() + seconds
-    while folder.exists():
-        try:
-            shutil.rmtree(folder)
-        except OSError:
-            if time.monotonic() > deadline:
-                return
-            time.sleep(0.1)
+@contextlib.contextmanager
+def browser_profile(seconds: float = 5.0) -> Iterator[Path]:
+    """A fresh profile folder for one browser launch, removed afterwards. The browser's helper
+    processes can still be writing to it for a moment after the browser has exited, so removal is
+    retried for ``seconds``; what is left after that is left to the system's temporary-file cleanup."""
+    folder = Path(tempfile.mkdtemp(prefix="ardemo-chromium-"))
+    try:
+        yield folder
+    finally:
+        deadline = time.monotonic() + seconds
+        while folder.exists():
+            try:
+                shutil.rmtree(folder)
+            except OSError:
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.1)
 
 
 ANIMATION_CALLS = ("scatter_player(", "animation_html(", "to_jshtml(")
@@ -411,7 +415,7 @@ def dead_links(page: Path, hrefs: list[str]) -> list[str]:
 def screenshot(page: Path, browser: str, out: Path, timeout: float = 120.0) -> Path:
     """A screenshot of the first screen of ``page`` (``WINDOW``) as ``out``."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory() as profile:
+    with browser_profile() as profile:
         subprocess.run(
             [
                 browser,

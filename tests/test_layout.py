@@ -119,7 +119,8 @@ def test_every_public_class_and_function_has_an_example(name, obj):
 def test_runtime_dependencies_are_declared():
     """Every third-party package imported anywhere in ardemo is a declared dependency (or the optional
     one that a function imports lazily and says so)."""
-    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = project["dependencies"]
     names = {re.split(r"[<>=!\[ ]", d)[0].lower().replace("-", "_") for d in declared}
     import_names = {"scikit_learn": "sklearn", "pyyaml": "yaml", "pillow": "PIL"}
     provided = {import_names.get(n, n) for n in names}
@@ -137,6 +138,9 @@ def test_runtime_dependencies_are_declared():
     # planted faults (ardemo.book.mutants, run by make mutants and make test) use the test extra's
     # jupytext, nbformat and nbclient, imported inside its functions
     grade_extra = {"jupytext", "nbformat", "nbgrader"}
+    # the book extra's websocket-client: only make check-pages' print pass (ardemo.book.pages) drives
+    # Chromium's DevTools protocol with it, imported inside that function
+    assert any(d.startswith("websocket-client") for d in project["optional-dependencies"]["book"])
     for path in PACKAGE.rglob("*.py"):
         text = path.read_text()
         if path.name in ("mutants.py", "student_edition.py"):  # only inside functions (book and test extras)
@@ -145,16 +149,11 @@ def test_runtime_dependencies_are_declared():
             )
         elif path.name != "grading.py" and any(f"import {m}" in text for m in grade_extra):
             raise AssertionError(f"{path.name} imports the grade extra, which only ardemo/book/grading.py may")
-    optional |= grade_extra | {"nbclient"}
-    # the book extra's websocket-client: only make check-pages' print pass (ardemo.book.pages) drives
-    # Chromium's DevTools protocol with it, imported inside that function
-    book_extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]["book"]
-    assert any(d.startswith("websocket-client") for d in book_extra)
-    for path in PACKAGE.rglob("*.py"):
-        if path.name != "pages.py":
-            assert not re.search(r"^\s*import websocket\b", path.read_text(), re.M), path.name
-    assert not re.search(r"^import websocket\b", (PACKAGE / "book" / "pages.py").read_text(), re.M)
-    optional.add("websocket")
+        websocket = r"^import websocket\b" if path.name == "pages.py" else r"^\s*import websocket\b"
+        assert not re.search(websocket, text, re.M), (
+            f"{path.name} imports websocket (only the print pass in pages.py may, inside it)"
+        )
+    optional |= grade_extra | {"nbclient", "websocket"}
     assert third_party - optional <= provided, f"imported but not declared: {sorted(third_party - optional - provided)}"
 
 
